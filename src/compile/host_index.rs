@@ -1,0 +1,116 @@
+//! Finds the candidate providers for a host without scanning every block.
+//!
+//! Each provider's `match` is inspected for a host constraint that the whole
+//! condition implies: `host == "…"` / `host in [..]` (exact tier, a hash
+//! lookup), `host ~ "…"` (pattern tier, one `RegexSet` pass), or none (any
+//! tier). Candidates are tried tier by tier, in load order within a tier, and
+//! the full `match` condition always decides, so the index only prunes.
+
+use std::collections::HashMap;
+
+use regex::RegexSet;
+
+use super::ir::{Check, Cond, Subject};
+use crate::vocab::Attr;
+
+/// The host constraint a `match` implies.
+#[derive(Debug, Clone)]
+pub enum HostKey {
+    /// One of these exact (lower-case) hosts.
+    Exact(Vec<String>),
+    /// A host matching this pattern (case-insensitive).
+    Pattern(String),
+    /// No usable constraint.
+    Any,
+}
+
+/// Host → candidate provider indexes.
+#[derive(Debug, Clone, Default)]
+pub struct HostIndex {
+    exact: HashMap<String, Vec<usize>>,
+    patterns: Option<RegexSet>,
+    pattern_owners: Vec<usize>,
+    any: Vec<usize>,
+}
+
+impl HostIndex {
+    /// Builds the index from each provider's key, in load order.
+    pub fn build(keys: &[HostKey]) -> Result<Self, regex::Error> {
+        let mut index = HostIndex::default();
+        let mut patterns = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            match key {
+                HostKey::Exact(hosts) => {
+                    for h in hosts {
+                        let owners = index.exact.entry(h.clone()).or_default();
+                        if owners.last() != Some(&i) {
+                            owners.push(i);
+                        }
+                    }
+                }
+                HostKey::Pattern(p) => {
+                    patterns.push(format!("(?i:{p})"));
+                    index.pattern_owners.push(i);
+                }
+                HostKey::Any => index.any.push(i),
+            }
+        }
+        if !patterns.is_empty() {
+            index.patterns = Some(RegexSet::new(&patterns)?);
+        }
+        Ok(index)
+    }
+
+    /// Candidate providers for `host` (lower-case), best tier first, load
+    /// order within a tier.
+    pub fn candidates<'a>(&'a self, host: &str) -> impl Iterator<Item = usize> + 'a {
+        let exact = self.exact.get(host).map(Vec::as_slice).unwrap_or(&[]);
+        let pattern_hits: Vec<usize> = match &self.patterns {
+            Some(set) => set
+                .matches(host)
+                .into_iter()
+                .filter_map(|m| self.pattern_owners.get(m).copied())
+                .collect(),
+            None => Vec::new(),
+        };
+        exact
+            .iter()
+            .copied()
+            .chain(pattern_hits)
+            .chain(self.any.iter().copied())
+    }
+}
+
+/// The host constraint implied by a `match` condition.
+pub fn host_key(matcher: &Cond) -> HostKey {
+    match matcher {
+        Cond::Test(Subject::Attr(Attr::Host), check) => match check {
+            Check::Eq(h) => HostKey::Exact(vec![h.clone()]),
+            Check::In(hs) => HostKey::Exact(hs.clone()),
+            Check::Matches(re) => HostKey::Pattern(re.as_str().to_string()),
+            _ => HostKey::Any,
+        },
+        // In a conjunction every part must hold, so the first host part
+        // found is implied by the whole; prefer an exact one.
+        Cond::And(parts) => {
+            let keys: Vec<HostKey> = parts.iter().map(host_key).collect();
+            keys.iter()
+                .find(|k| matches!(k, HostKey::Exact(_)))
+                .or_else(|| keys.iter().find(|k| matches!(k, HostKey::Pattern(_))))
+                .cloned()
+                .unwrap_or(HostKey::Any)
+        }
+        // A disjunction of exact hosts is still an exact set.
+        Cond::Or(parts) => {
+            let mut hosts = Vec::new();
+            for p in parts {
+                match host_key(p) {
+                    HostKey::Exact(hs) => hosts.extend(hs),
+                    _ => return HostKey::Any,
+                }
+            }
+            HostKey::Exact(hosts)
+        }
+        _ => HostKey::Any,
+    }
+}

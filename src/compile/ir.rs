@@ -1,0 +1,200 @@
+//! The compiled form the evaluator runs: names resolved, regexes built.
+
+use regex::Regex;
+
+use crate::source::Location;
+use crate::vocab::{Attr, Category};
+
+/// What a condition reads.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    /// A request attribute.
+    Attr(Attr),
+    /// The first non-removed occurrence of a parameter.
+    Param(String),
+}
+
+/// A compiled condition.
+#[derive(Debug, Clone)]
+pub enum Cond {
+    /// Every part holds.
+    And(Vec<Cond>),
+    /// Some part holds.
+    Or(Vec<Cond>),
+    /// The part does not hold.
+    Not(Box<Cond>),
+    /// The subject is present (a parameter: with a non-empty value).
+    Present(Subject),
+    /// The parameter occurs more than once.
+    Repeated(String),
+    /// The parameter occurs with an empty value.
+    Empty(String),
+    /// A test on the subject's value; false when the subject is absent.
+    Test(Subject, Check),
+}
+
+/// A test on one value.
+#[derive(Debug, Clone)]
+pub enum Check {
+    /// Equal to the text (case-insensitive for `host`).
+    Eq(String),
+    /// The regex finds a match.
+    Matches(Regex),
+    /// Equal to one of the texts.
+    In(Vec<String>),
+    /// One list item (space/comma separated) equals the text.
+    Contains(String),
+    /// One list item matches the regex.
+    ContainsMatch(Regex),
+}
+
+/// A string with `${…}` holes.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// The pieces in order.
+    pub parts: Vec<Piece>,
+}
+
+/// One piece of a template.
+#[derive(Debug, Clone)]
+pub enum Piece {
+    /// Fixed text.
+    Text(String),
+    /// The value of an attribute or parameter.
+    Var(Subject),
+}
+
+/// The separator `convert` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sep {
+    /// `,`
+    Comma,
+    /// ` `
+    Space,
+}
+
+impl Sep {
+    /// The separator character.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sep::Comma => ",",
+            Sep::Space => " ",
+        }
+    }
+}
+
+/// A compiled action.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Remove every occurrence.
+    Drop(String),
+    /// Remove every parameter with an empty value, except these.
+    DropEmpty(Vec<String>),
+    /// Replace (or append) the value.
+    Set(String, Template),
+    /// Append only when absent.
+    Default(String, Template),
+    /// Rename every occurrence, unless the new name is taken.
+    Rename(String, String),
+    /// Append one list item when missing.
+    Add(Template, String),
+    /// Remove one list item.
+    Remove(Template, String),
+    /// Rewrite the list separator.
+    Convert(String, Sep),
+    /// Remove repeated list items and identical repeated occurrences.
+    Dedupe(String),
+    /// Refuse the request.
+    Deny(Template),
+    /// Refuse a request in which a parameter repeats, except these.
+    DenyRepeated(Vec<String>),
+    /// Stop rewriting.
+    Stop,
+    /// Decide a callback's category.
+    Classify {
+        /// The category.
+        category: Category,
+        /// An explicit retryable flag, or the category's default.
+        retryable: Option<bool>,
+        /// A hint for operators.
+        hint: Option<Template>,
+    },
+}
+
+impl Action {
+    /// The action's keyword, as reported in changes.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Action::Drop(_) => "drop",
+            Action::DropEmpty(_) => "drop_empty",
+            Action::Set(..) => "set",
+            Action::Default(..) => "default",
+            Action::Rename(..) => "rename",
+            Action::Add(..) => "add",
+            Action::Remove(..) => "remove",
+            Action::Convert(..) => "convert",
+            Action::Dedupe(_) => "dedupe",
+            Action::Deny(_) => "deny",
+            Action::DenyRepeated(_) => "deny_repeated",
+            Action::Stop => "stop",
+            Action::Classify { .. } => "classify",
+        }
+    }
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Stable id: `PROVIDER/SECTION#N` or `global/SECTION#N` (N from 1).
+    pub id: String,
+    /// `when` and `if` joined; `None` means always.
+    pub cond: Option<Cond>,
+    /// What it does.
+    pub action: Action,
+    /// Where it was written.
+    pub location: Location,
+}
+
+/// Rules per request kind, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Sections {
+    /// Rules for authorize URLs.
+    pub authorize: Vec<Rule>,
+    /// Rules for token bodies.
+    pub token: Vec<Rule>,
+    /// Rules for callbacks.
+    pub callback: Vec<Rule>,
+}
+
+impl Sections {
+    /// The rules for `kind`.
+    pub fn get(&self, kind: crate::vocab::Kind) -> &[Rule] {
+        match kind {
+            crate::vocab::Kind::Authorize => &self.authorize,
+            crate::vocab::Kind::Token => &self.token,
+            crate::vocab::Kind::Callback => &self.callback,
+        }
+    }
+
+    /// The rules for `kind`, to append to.
+    pub fn get_mut(&mut self, kind: crate::vocab::Kind) -> &mut Vec<Rule> {
+        match kind {
+            crate::vocab::Kind::Authorize => &mut self.authorize,
+            crate::vocab::Kind::Token => &mut self.token,
+            crate::vocab::Kind::Callback => &mut self.callback,
+        }
+    }
+}
+
+/// A compiled provider block.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    /// Its name.
+    pub name: String,
+    /// The `match` condition, tested on the request as received.
+    pub matcher: Cond,
+    /// Its rules.
+    pub sections: Sections,
+    /// Where the block starts.
+    pub location: Location,
+}

@@ -1,0 +1,236 @@
+//! The third layer: checked AST → IR with prebuilt regexes and a host index.
+
+pub mod host_index;
+pub mod ir;
+
+use regex::{Regex, RegexBuilder};
+
+use crate::check::{invalid_regex, CheckError};
+use crate::source::{PolicyDiagnostic, SourceFile};
+use crate::syntax::ast::{self, CondKind, Operand, Part, Test};
+use crate::syntax::Span;
+use crate::vocab::{Attr, Category, Kind};
+use host_index::{host_key, HostIndex};
+use ir::{Action, Check, Cond, Piece, Provider, Rule, Sections, Sep, Subject, Template};
+
+/// A compiled policy: what `Policy` evaluates.
+#[derive(Debug, Clone, Default)]
+pub struct Program {
+    /// Provider blocks in load order.
+    pub providers: Vec<Provider>,
+    /// Rules outside any provider, run before the provider's own.
+    pub global: Sections,
+    /// Host → candidate providers.
+    pub index: HostIndex,
+}
+
+/// Regexes may not compile to more than this many bytes, so a hostile
+/// policy cannot make the loader allocate without bound.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// Compiles checked files into a program.
+pub fn compile(files: &[(SourceFile, ast::File)]) -> Result<Program, Vec<PolicyDiagnostic>> {
+    let mut program = Program::default();
+    let mut errors = Vec::new();
+    let mut keys = Vec::new();
+    for (source, file) in files {
+        let mut c = Compiler {
+            source,
+            errors: Vec::new(),
+        };
+        for item in &file.items {
+            match item {
+                ast::Item::Provider(p) => {
+                    let matcher = c.cond(&p.matcher);
+                    let mut sections = Sections::default();
+                    for s in &p.sections {
+                        c.section(&p.name.node, s, &mut sections);
+                    }
+                    keys.push(host_key(&matcher));
+                    program.providers.push(Provider {
+                        name: p.name.node.clone(),
+                        matcher,
+                        sections,
+                        location: source.location(p.span),
+                    });
+                }
+                ast::Item::Section(s) => c.section("global", s, &mut program.global),
+                ast::Item::Rule(r) => {
+                    for kind in [Kind::Authorize, Kind::Token] {
+                        let rules = program.global.get_mut(kind);
+                        let id = format!("global/{}#{}", kind.name(), rules.len() + 1);
+                        let rule = c.rule(id, r);
+                        program.global.get_mut(kind).push(rule);
+                    }
+                }
+            }
+        }
+        errors.extend(c.errors.into_iter().map(|e| PolicyDiagnostic::new(e, source)));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    program.index = match HostIndex::build(&keys) {
+        Ok(index) => index,
+        Err(e) => {
+            // Each pattern compiled alone, so only the set's size can fail.
+            let source = files.first().map(|(s, _)| s.clone());
+            let diag = source.map(|s| {
+                PolicyDiagnostic::new(invalid_regex(&e.to_string(), Span::default()), &s)
+            });
+            return Err(diag.into_iter().collect());
+        }
+    };
+    Ok(program)
+}
+
+struct Compiler<'a> {
+    source: &'a SourceFile,
+    errors: Vec<CheckError>,
+}
+
+impl Compiler<'_> {
+    fn section(&mut self, owner: &str, s: &ast::Section, into: &mut Sections) {
+        let Some(kind) = Kind::from_name(&s.name.node) else {
+            return;
+        };
+        for r in &s.rules {
+            let n = into.get(kind).len() + 1;
+            let rule = self.rule(format!("{owner}/{}#{n}", kind.name()), r);
+            into.get_mut(kind).push(rule);
+        }
+    }
+
+    fn rule(&mut self, id: String, r: &ast::Rule) -> Rule {
+        let when = r.when.as_ref().map(|c| self.cond(c));
+        let guard = r.guard.as_ref().map(|c| self.cond(c));
+        let cond = match (when, guard) {
+            (Some(a), Some(b)) => Some(Cond::And(vec![a, b])),
+            (a, b) => a.or(b),
+        };
+        Rule {
+            id,
+            cond,
+            action: self.action(&r.action.node),
+            location: self.source.location(r.span),
+        }
+    }
+
+    fn action(&mut self, a: &ast::Action) -> Action {
+        use ast::Action as A;
+        let name = |n: &ast::Name| n.node.clone();
+        let names = |ns: &[ast::Name]| ns.iter().map(|n| n.node.clone()).collect();
+        match a {
+            A::Drop(p) => Action::Drop(name(p)),
+            A::DropEmpty(except) => Action::DropEmpty(names(except)),
+            A::Set(p, v) => Action::Set(name(p), self.template(v)),
+            A::Default(p, v) => Action::Default(name(p), self.template(v)),
+            A::Rename(p, q) => Action::Rename(name(p), name(q)),
+            A::Add(v, p) => Action::Add(self.template(v), name(p)),
+            A::Remove(v, p) => Action::Remove(self.template(v), name(p)),
+            A::Convert(p, sep) => Action::Convert(
+                name(p),
+                match sep {
+                    ast::Separator::Comma => Sep::Comma,
+                    ast::Separator::Space => Sep::Space,
+                },
+            ),
+            A::Dedupe(p) => Action::Dedupe(name(p)),
+            A::Deny(v) => Action::Deny(self.template(v)),
+            A::DenyRepeated(except) => Action::DenyRepeated(names(except)),
+            A::Stop => Action::Stop,
+            A::Classify(c) => Action::Classify {
+                category: Category::from_name(&c.category.node).unwrap_or(Category::UnknownError),
+                retryable: c.retryable.as_ref().map(|r| r.node),
+                hint: c.hint.as_ref().map(|h| self.template(h)),
+            },
+        }
+    }
+
+    fn template(&mut self, v: &ast::Value) -> Template {
+        Template {
+            parts: v
+                .parts
+                .iter()
+                .map(|p| match p {
+                    Part::Text(t) => Piece::Text(t.clone()),
+                    Part::Var(n) => Piece::Var(subject(&n.node)),
+                })
+                .collect(),
+        }
+    }
+
+    fn cond(&mut self, c: &ast::Cond) -> Cond {
+        match &c.node {
+            CondKind::Or(list) => Cond::Or(list.iter().map(|c| self.cond(c)).collect()),
+            CondKind::And(list) => Cond::And(list.iter().map(|c| self.cond(c)).collect()),
+            CondKind::Not(inner) => Cond::Not(Box::new(self.cond(inner))),
+            CondKind::Test(operand, test) => {
+                let subject = match operand {
+                    Operand::Name(n) => subject(&n.node),
+                    Operand::Param(n) => Subject::Param(n.node.clone()),
+                    Operand::Repeated(n) => return Cond::Repeated(n.node.clone()),
+                    Operand::Empty(n) => return Cond::Empty(n.node.clone()),
+                };
+                let Some(test) = test else {
+                    return Cond::Present(subject);
+                };
+                let is_host = matches!(subject, Subject::Attr(Attr::Host));
+                let text = |v: &ast::Value| {
+                    let t = v.literal().unwrap_or_default();
+                    if is_host {
+                        normalize_host(&t)
+                    } else {
+                        t
+                    }
+                };
+                let check = match test {
+                    Test::Eq(v) | Test::Ne(v) => Check::Eq(text(v)),
+                    Test::Matches(v) | Test::NotMatches(v) => match self.regex(v, is_host) {
+                        Some(re) => Check::Matches(re),
+                        None => return never(),
+                    },
+                    Test::In(vs) => Check::In(vs.iter().map(text).collect()),
+                    Test::Contains(v) => Check::Contains(text(v)),
+                    Test::ContainsMatch(v) => match self.regex(v, false) {
+                        Some(re) => Check::ContainsMatch(re),
+                        None => return never(),
+                    },
+                };
+                let cond = Cond::Test(subject, check);
+                if matches!(test, Test::Ne(_) | Test::NotMatches(_)) {
+                    Cond::Not(Box::new(cond))
+                } else {
+                    cond
+                }
+            }
+        }
+    }
+
+    fn regex(&mut self, v: &ast::Value, case_insensitive: bool) -> Option<Regex> {
+        let pattern = v.literal().unwrap_or_default();
+        let built = RegexBuilder::new(&pattern)
+            .case_insensitive(case_insensitive)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build();
+        built
+            .map_err(|e| self.errors.push(invalid_regex(&e.to_string(), v.span)))
+            .ok()
+    }
+}
+
+/// A condition that never holds: stands in for one whose regex failed to
+/// build (the program is discarded anyway because an error was recorded).
+fn never() -> Cond {
+    Cond::Or(Vec::new())
+}
+
+/// An attribute if `name` is one, else a parameter.
+fn subject(name: &str) -> Subject {
+    Attr::from_name(name).map_or_else(|| Subject::Param(name.to_string()), Subject::Attr)
+}
+
+/// Lower-case, without one trailing dot: how hosts are compared.
+pub fn normalize_host(host: &str) -> String {
+    host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase()
+}

@@ -1,0 +1,70 @@
+//! Evaluating compiled conditions and templates against a request.
+
+use std::borrow::Cow;
+
+use super::params::{list_items, Params};
+use super::request::Target;
+use crate::compile::ir::{Check, Cond, Piece, Subject, Template};
+use crate::vocab::{Attr, Kind};
+
+/// What conditions can see: the target URL, the kind and the parameters.
+pub struct Ctx<'r, 'p> {
+    /// The URL's parts.
+    pub target: &'r Target,
+    /// The request kind.
+    pub kind: Kind,
+    /// The parameters as rewritten so far.
+    pub params: &'r Params<'p>,
+}
+
+impl Ctx<'_, '_> {
+    /// The value of an attribute or the first value of a parameter.
+    pub fn value(&self, subject: &Subject) -> Option<Cow<'_, str>> {
+        match subject {
+            Subject::Attr(Attr::Host) => Some(Cow::Borrowed(&self.target.host)),
+            Subject::Attr(Attr::Path) => Some(Cow::Borrowed(&self.target.path)),
+            Subject::Attr(Attr::Scheme) => Some(Cow::Borrowed(&self.target.scheme)),
+            Subject::Attr(Attr::Port) => self.target.port.map(|p| Cow::Owned(p.to_string())),
+            Subject::Attr(Attr::Kind) => Some(Cow::Borrowed(self.kind.name())),
+            Subject::Param(name) => self.params.get(name).map(Cow::Borrowed),
+        }
+    }
+
+    /// Whether `cond` holds.
+    pub fn holds(&self, cond: &Cond) -> bool {
+        match cond {
+            Cond::And(parts) => parts.iter().all(|c| self.holds(c)),
+            Cond::Or(parts) => parts.iter().any(|c| self.holds(c)),
+            Cond::Not(inner) => !self.holds(inner),
+            Cond::Present(Subject::Param(name)) => self.params.present(name),
+            Cond::Present(subject) => self.value(subject).is_some_and(|v| !v.is_empty()),
+            Cond::Repeated(name) => self.params.count(name) > 1,
+            Cond::Empty(name) => self.params.iter().any(|e| e.name == *name && e.value.is_empty()),
+            Cond::Test(subject, check) => {
+                self.value(subject).is_some_and(|v| check_value(check, &v))
+            }
+        }
+    }
+
+    /// Fills a template; `None` when it names a parameter that is absent.
+    pub fn render(&self, template: &Template) -> Option<String> {
+        let mut out = String::new();
+        for piece in &template.parts {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Var(subject) => out.push_str(&self.value(subject)?),
+            }
+        }
+        Some(out)
+    }
+}
+
+fn check_value(check: &Check, value: &str) -> bool {
+    match check {
+        Check::Eq(expected) => value == expected,
+        Check::Matches(re) => re.is_match(value),
+        Check::In(options) => options.iter().any(|o| o == value),
+        Check::Contains(item) => list_items(value).any(|i| i == item),
+        Check::ContainsMatch(re) => list_items(value).any(|i| re.is_match(i)),
+    }
+}

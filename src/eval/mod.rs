@@ -1,0 +1,9 @@
+//! The fourth layer: runs a compiled program on requests and callbacks.
+
+pub mod apply;
+pub mod cond;
+pub mod params;
+pub mod request;
+
+pub use apply::{Candidate, Change, Denial, Outcome, Step, Trace};
+pub use request::{Limits, Request, RequestError};

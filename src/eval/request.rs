@@ -1,0 +1,283 @@
+//! Requests as the evaluator sees them: a URL parsed once, and the raw
+//! parameter list (query or form body) split without re-encoding anything.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use percent_encoding::percent_decode_str;
+use serde::Serialize;
+use url::Url;
+
+use crate::compile::normalize_host;
+use crate::vocab::Kind;
+
+/// Size limits for incoming requests; inputs past them are refused, not cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest URL accepted, in bytes.
+    pub max_url_bytes: usize,
+    /// Longest form body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Most parameters accepted in one query or body.
+    pub max_params: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_url_bytes: 64 * 1024,
+            max_body_bytes: 256 * 1024,
+            max_params: 1000,
+        }
+    }
+}
+
+/// Why a request could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum RequestError {
+    /// The URL does not parse.
+    #[error("invalid URL: {reason}")]
+    #[diagnostic(code(request::invalid_url))]
+    InvalidUrl {
+        /// The parser's reason.
+        reason: String,
+    },
+    /// The URL has no host (e.g. `mailto:`), so no provider can match it.
+    #[error("the URL has no host")]
+    #[diagnostic(code(request::no_host))]
+    NoHost,
+    /// Tabs, newlines or other control characters inside the URL or body.
+    #[error("control character at byte {offset}")]
+    #[diagnostic(
+        code(request::control_character),
+        help("percent-encode it; browsers would silently drop it, which changes the request")
+    )]
+    ControlCharacter {
+        /// Byte offset of the first one.
+        offset: usize,
+    },
+    /// Longer than the limit.
+    #[error("the {what} is {size} bytes, over the {limit} byte limit")]
+    #[diagnostic(code(request::too_large))]
+    TooLarge {
+        /// `url` or `body`.
+        what: &'static str,
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// More parameters than the limit.
+    #[error("the {what} has {count} parameters, over the limit of {limit}")]
+    #[diagnostic(code(request::too_many_parameters))]
+    TooManyParams {
+        /// `query` or `body`.
+        what: &'static str,
+        /// How many.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// One `name=value` piece of a query or body, as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawParam {
+    /// The whole piece, in the parameter source.
+    pub segment: Range<usize>,
+    /// Where the `=` is, if there is one.
+    pub eq: Option<usize>,
+    /// The decoded name (`+` is a space, invalid UTF-8 becomes U+FFFD).
+    pub name: String,
+    /// The decoded value.
+    pub value: String,
+}
+
+/// The target URL's parts that conditions can test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The URL exactly as given (surrounding whitespace trimmed).
+    pub url: String,
+    /// The scheme, lower-case.
+    pub scheme: String,
+    /// The host, lower-case, IDNA-encoded, without a trailing dot.
+    pub host: String,
+    /// The explicit port or the scheme's default.
+    pub port: Option<u16>,
+    /// The normalised path.
+    pub path: String,
+    /// Where the query (after `?`, before `#`) is in `url`.
+    pub query: Option<Range<usize>>,
+}
+
+/// A request to rewrite: an authorize URL or a token body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub(crate) kind: Kind,
+    pub(crate) target: Target,
+    pub(crate) body: Option<String>,
+    pub(crate) params: Vec<RawParam>,
+}
+
+impl Request {
+    /// An authorization request URL, with default limits.
+    pub fn authorize(url: &str) -> Result<Self, RequestError> {
+        Self::authorize_with(url, &Limits::default())
+    }
+
+    /// An authorization request URL.
+    pub fn authorize_with(url: &str, limits: &Limits) -> Result<Self, RequestError> {
+        let target = parse_target(url, limits)?;
+        let query = target
+            .query
+            .clone()
+            .and_then(|r| target.url.get(r))
+            .unwrap_or("");
+        let params = parse_params(query, "query", limits)?;
+        Ok(Self {
+            kind: Kind::Authorize,
+            target,
+            body: None,
+            params,
+        })
+    }
+
+    /// A token request (code exchange or refresh) to `url` with a
+    /// form-encoded `body`, with default limits.
+    pub fn token(url: &str, body: &str) -> Result<Self, RequestError> {
+        Self::token_with(url, body, &Limits::default())
+    }
+
+    /// A token request with explicit limits.
+    pub fn token_with(url: &str, body: &str, limits: &Limits) -> Result<Self, RequestError> {
+        let target = parse_target(url, limits)?;
+        if body.len() > limits.max_body_bytes {
+            return Err(RequestError::TooLarge {
+                what: "body",
+                size: body.len(),
+                limit: limits.max_body_bytes,
+            });
+        }
+        let params = parse_params(body, "body", limits)?;
+        Ok(Self {
+            kind: Kind::Token,
+            target,
+            body: Some(body.to_string()),
+            params,
+        })
+    }
+
+    /// `authorize` or `token`.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The URL as given.
+    pub fn url(&self) -> &str {
+        &self.target.url
+    }
+
+    /// The host used for provider matching.
+    pub fn host(&self) -> &str {
+        &self.target.host
+    }
+
+    /// The text the parameters were read from: the query or the body.
+    pub(crate) fn param_source(&self) -> &str {
+        match &self.body {
+            Some(body) => body,
+            None => self
+                .target
+                .query
+                .clone()
+                .and_then(|r| self.target.url.get(r))
+                .unwrap_or(""),
+        }
+    }
+}
+
+/// Parses and validates a URL, remembering where its query is in the text.
+pub(crate) fn parse_target(url: &str, limits: &Limits) -> Result<Target, RequestError> {
+    let url = url.trim_matches(|c: char| c.is_ascii_whitespace());
+    if url.len() > limits.max_url_bytes {
+        return Err(RequestError::TooLarge {
+            what: "url",
+            size: url.len(),
+            limit: limits.max_url_bytes,
+        });
+    }
+    // The WHATWG parser silently deletes tabs and newlines; refusing them
+    // keeps the text we edit identical to the URL we matched.
+    if let Some(offset) = url.bytes().position(|b| b.is_ascii_control()) {
+        return Err(RequestError::ControlCharacter { offset });
+    }
+    let parsed = Url::parse(url).map_err(|e| RequestError::InvalidUrl {
+        reason: e.to_string(),
+    })?;
+    let host = parsed.host_str().ok_or(RequestError::NoHost)?;
+    // Neither authority nor path can hold a raw `?` or `#`, so the first of
+    // each in the text are the ones the parser used.
+    let end = url.find('#').unwrap_or(url.len());
+    let query = url
+        .get(..end)
+        .and_then(|head| head.find('?'))
+        .map(|q| q + 1..end);
+    Ok(Target {
+        url: url.to_string(),
+        scheme: parsed.scheme().to_string(),
+        host: normalize_host(host.trim_start_matches('[').trim_end_matches(']')),
+        port: parsed.port_or_known_default(),
+        path: parsed.path().to_string(),
+        query,
+    })
+}
+
+/// Splits `source` on `&` into raw parameters, decoding names and values.
+pub(crate) fn parse_params(
+    source: &str,
+    what: &'static str,
+    limits: &Limits,
+) -> Result<Vec<RawParam>, RequestError> {
+    if let Some(offset) = source.bytes().position(|b| b.is_ascii_control()) {
+        return Err(RequestError::ControlCharacter { offset });
+    }
+    if source.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = source.bytes().filter(|&b| b == b'&').count() + 1;
+    if count > limits.max_params {
+        return Err(RequestError::TooManyParams {
+            what,
+            count,
+            limit: limits.max_params,
+        });
+    }
+    let mut params = Vec::with_capacity(count);
+    let mut start = 0;
+    for piece in source.split('&') {
+        let end = start + piece.len();
+        let eq = piece.find('=');
+        let (name, value) = match eq {
+            Some(i) => (piece.get(..i).unwrap_or(""), piece.get(i + 1..).unwrap_or("")),
+            None => (piece, ""),
+        };
+        params.push(RawParam {
+            segment: start..end,
+            eq: eq.map(|i| start + i),
+            name: decode(name).into_owned(),
+            value: decode(value).into_owned(),
+        });
+        start = end + 1;
+    }
+    Ok(params)
+}
+
+/// Form decoding: `+` is a space, `%XX` a byte; invalid UTF-8 becomes U+FFFD.
+pub fn decode(s: &str) -> Cow<'_, str> {
+    if !s.contains(['+', '%']) {
+        return Cow::Borrowed(s);
+    }
+    let spaced = s.replace('+', " ");
+    Cow::Owned(percent_decode_str(&spaced).decode_utf8_lossy().into_owned())
+}

@@ -1,0 +1,156 @@
+//! Source files and diagnostics located in them.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
+use serde::Serialize;
+
+use crate::check::CheckError;
+use crate::syntax::{LineCol, LineIndex, Span, SyntaxError};
+
+/// One loaded policy file.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Its name as shown in diagnostics (a path, or `builtin/NAME` for the embedded library).
+    pub name: Arc<str>,
+    /// Its text.
+    pub text: Arc<str>,
+    lines: Arc<LineIndex>,
+}
+
+impl SourceFile {
+    /// Wraps a file's name and text.
+    pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
+        let text = text.into();
+        let lines = Arc::new(LineIndex::new(&text));
+        Self {
+            name: name.into(),
+            text,
+            lines,
+        }
+    }
+
+    /// The line and column of a byte offset.
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        self.lines.line_col(&self.text, offset)
+    }
+
+    /// A location (file, line, column) for a span's start.
+    pub fn location(&self, span: Span) -> Location {
+        let lc = self.line_col(span.start);
+        Location {
+            file: self.name.clone(),
+            line: lc.line,
+            column: lc.column,
+        }
+    }
+
+    /// The text as a miette source named after the file.
+    pub fn named_source(&self) -> NamedSource<Arc<str>> {
+        NamedSource::new(self.name.as_ref(), self.text.clone())
+    }
+}
+
+/// Where a rule or an error was written: `file:line:column`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Location {
+    /// The file's name.
+    pub file: Arc<str>,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// What went wrong, before or after parsing.
+#[derive(Debug, Clone, thiserror::Error, Diagnostic)]
+pub enum ErrorKind {
+    /// The file did not parse.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Syntax(#[from] SyntaxError),
+    /// The file parsed but is not a valid policy.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Check(#[from] CheckError),
+}
+
+/// An error in a policy file, together with that file, so it renders with
+/// the offending text underlined.
+#[derive(Debug, Clone)]
+pub struct PolicyDiagnostic {
+    /// What went wrong.
+    pub error: ErrorKind,
+    src: NamedSource<Arc<str>>,
+    file: SourceFile,
+}
+
+impl PolicyDiagnostic {
+    /// Attaches `error` to the file it was found in.
+    pub fn new(error: impl Into<ErrorKind>, file: &SourceFile) -> Self {
+        Self {
+            error: error.into(),
+            src: file.named_source(),
+            file: file.clone(),
+        }
+    }
+
+    /// The stable code, e.g. `policy::E013`.
+    pub fn code_str(&self) -> String {
+        self.error
+            .code()
+            .map(|c| c.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Where the primary label starts (or the file's start when there is none).
+    pub fn location(&self) -> Location {
+        let offset = self
+            .error
+            .labels()
+            .and_then(|mut labels| labels.next())
+            .map_or(0, |l| l.offset());
+        self.file.location(Span::new(offset, offset))
+    }
+
+    /// The help text, if any.
+    pub fn help_str(&self) -> Option<String> {
+        self.error.help().map(|h| h.to_string())
+    }
+}
+
+impl fmt::Display for PolicyDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl std::error::Error for PolicyDiagnostic {}
+
+impl Diagnostic for PolicyDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.error.code()
+    }
+    fn severity(&self) -> Option<Severity> {
+        self.error.severity()
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.error.help()
+    }
+    fn url<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.error.url()
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.src)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.error.labels()
+    }
+}

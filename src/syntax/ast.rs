@@ -1,0 +1,211 @@
+//! The abstract syntax tree of one `.policy` file. Every node carries the byte
+//! span it was parsed from, so later passes can point at the exact text.
+
+use super::span::Span;
+
+/// A node with the span it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    /// The node itself.
+    pub node: T,
+    /// Where it was written.
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    /// Pairs a node with its span.
+    pub fn new(node: T, span: Span) -> Self {
+        Self { node, span }
+    }
+}
+
+/// One parsed file: its items in source order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct File {
+    /// Provider blocks, top-level sections and top-level rules, in order.
+    pub items: Vec<Item>,
+}
+
+/// A top-level item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// `provider "name" { match …  sections… }`
+    Provider(Provider),
+    /// A section outside any provider: global rules for that request kind.
+    Section(Section),
+    /// A bare rule outside any provider: a global rule for authorize and token requests.
+    Rule(Rule),
+}
+
+/// `provider "name" { match COND  section* }`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    /// The provider's name, unique across all loaded files.
+    pub name: Spanned<String>,
+    /// Which requests belong to this provider.
+    pub matcher: Cond,
+    /// The sections in source order.
+    pub sections: Vec<Section>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `NAME { rule* }`; the name is checked against the known section kinds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// The section's name as written (`authorize`, `token`, `callback`).
+    pub name: Spanned<String>,
+    /// The rules in source order.
+    pub rules: Vec<Rule>,
+    /// The whole section.
+    pub span: Span,
+}
+
+/// `[when COND] ACTION [if COND]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// The `when` condition, if written.
+    pub when: Option<Cond>,
+    /// What the rule does.
+    pub action: Spanned<Action>,
+    /// The `if` guard, if written.
+    pub guard: Option<Cond>,
+    /// The whole rule.
+    pub span: Span,
+}
+
+/// A parameter name as written (bare or `param("…")`).
+pub type Name = Spanned<String>;
+
+/// An action; see docs/language.md for each one's meaning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `drop P`
+    Drop(Name),
+    /// `drop empty [except [..]]`
+    DropEmpty(Vec<Name>),
+    /// `set P = VALUE`
+    Set(Name, Value),
+    /// `default P = VALUE`
+    Default(Name, Value),
+    /// `rename P to Q`
+    Rename(Name, Name),
+    /// `add VALUE to P`
+    Add(Value, Name),
+    /// `remove VALUE from P`
+    Remove(Value, Name),
+    /// `convert P to comma|space`
+    Convert(Name, Separator),
+    /// `dedupe P`
+    Dedupe(Name),
+    /// `deny VALUE`
+    Deny(Value),
+    /// `deny repeated [except [..]]`
+    DenyRepeated(Vec<Name>),
+    /// `stop`
+    Stop,
+    /// `classify CATEGORY [retryable|not retryable] [hint VALUE]`
+    Classify(Classify),
+}
+
+/// The list separator named in `convert`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Separator {
+    /// `,`
+    Comma,
+    /// ` `
+    Space,
+}
+
+/// The arguments of a `classify` action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classify {
+    /// The category name as written; checked against the fixed list.
+    pub category: Spanned<String>,
+    /// `Some(true)` for `retryable`, `Some(false)` for `not retryable`.
+    pub retryable: Option<Spanned<bool>>,
+    /// The operator-facing hint.
+    pub hint: Option<Value>,
+}
+
+/// A literal: a string (with `${…}` interpolation), a raw string, or a number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Value {
+    /// The pieces of the value in order.
+    pub parts: Vec<Part>,
+    /// Whether it was written as a raw string (no escapes, no interpolation).
+    pub raw: bool,
+    /// The literal including its quotes.
+    pub span: Span,
+}
+
+impl Value {
+    /// The value's text if it has no interpolation.
+    pub fn literal(&self) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(t) => out.push_str(t),
+                Part::Var(_) => return None,
+            }
+        }
+        Some(out)
+    }
+}
+
+/// A piece of a string value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// Literal text, escapes already resolved.
+    Text(String),
+    /// `${name}`: the value of a parameter or attribute.
+    Var(Name),
+}
+
+/// A condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CondKind {
+    /// `a or b or …`
+    Or(Vec<Cond>),
+    /// `a and b and …`
+    And(Vec<Cond>),
+    /// `not a`
+    Not(Box<Cond>),
+    /// `NAME [test]`
+    Test(Operand, Option<Test>),
+}
+
+/// A condition with its span.
+pub type Cond = Spanned<CondKind>;
+
+/// The left side of a test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operand {
+    /// A bare name: an attribute (`host`, `path`…) or a parameter.
+    Name(Name),
+    /// `param("…")`: always a parameter, even if the name is a keyword or attribute.
+    Param(Name),
+    /// `repeated(P)`
+    Repeated(Name),
+    /// `empty(P)`
+    Empty(Name),
+}
+
+/// The right side of a test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Test {
+    /// `== VALUE`
+    Eq(Value),
+    /// `!= VALUE`
+    Ne(Value),
+    /// `~ REGEX`
+    Matches(Value),
+    /// `!~ REGEX`
+    NotMatches(Value),
+    /// `in [VALUE, …]`
+    In(Vec<Value>),
+    /// `contains VALUE`: one item of a space/comma separated list equals VALUE.
+    Contains(Value),
+    /// `contains ~ REGEX`: one item of the list matches REGEX.
+    ContainsMatch(Value),
+}

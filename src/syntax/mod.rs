@@ -1,0 +1,11 @@
+//! The first layer: text → AST with spans. Nothing here knows what a name means.
+
+pub mod ast;
+pub mod error;
+pub mod parse;
+pub mod span;
+pub mod strings;
+
+pub use error::SyntaxError;
+pub use parse::parse;
+pub use span::{LineCol, LineIndex, Span};

@@ -1,0 +1,179 @@
+//! The language's fixed vocabulary: section kinds, request attributes and
+//! callback categories. Shared by every layer, so it depends on none.
+
+use serde::{Deserialize, Serialize};
+
+/// The kinds of request a section can hold rules for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A front-channel authorization request (a URL).
+    Authorize,
+    /// A token request: code exchange or refresh (a form body).
+    Token,
+    /// A redirect back to the client.
+    Callback,
+}
+
+impl Kind {
+    /// Every kind, in section order.
+    pub const ALL: [Kind; 3] = [Kind::Authorize, Kind::Token, Kind::Callback];
+
+    /// The section / `kind` attribute name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Authorize => "authorize",
+            Kind::Token => "token",
+            Kind::Callback => "callback",
+        }
+    }
+
+    /// The kind called `name`.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// Request attributes a condition can test; every other name is a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attr {
+    /// The host, lower-case, without port or trailing dot.
+    Host,
+    /// The path, as the URL parser normalised it.
+    Path,
+    /// `https`, `http`, …
+    Scheme,
+    /// The port, explicit or the scheme's default.
+    Port,
+    /// `authorize`, `token` or `callback`.
+    Kind,
+}
+
+impl Attr {
+    /// Every attribute.
+    pub const ALL: [Attr; 5] = [Attr::Host, Attr::Path, Attr::Scheme, Attr::Port, Attr::Kind];
+
+    /// The attribute's name in the language.
+    pub fn name(self) -> &'static str {
+        match self {
+            Attr::Host => "host",
+            Attr::Path => "path",
+            Attr::Scheme => "scheme",
+            Attr::Port => "port",
+            Attr::Kind => "kind",
+        }
+    }
+
+    /// The attribute called `name`.
+    pub fn from_name(name: &str) -> Option<Attr> {
+        Attr::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+/// The normalized category of a callback verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Success: a code and a matching state.
+    Ok,
+    /// The user or an admin refused.
+    AccessDenied,
+    /// Consent is needed.
+    ConsentRequired,
+    /// No session (silent flow).
+    LoginRequired,
+    /// User interaction needed (MFA, account selection…).
+    InteractionRequired,
+    /// A scope was refused.
+    InvalidScope,
+    /// The RFC 8707 resource was refused.
+    InvalidTarget,
+    /// The request was malformed.
+    InvalidRequest,
+    /// The client may not use this flow.
+    UnauthorizedClient,
+    /// The provider failed.
+    ServerError,
+    /// The provider is overloaded or the login expired.
+    TemporarilyUnavailable,
+    /// The client or provider is set up wrong (redirect URI, suspended app…).
+    Misconfiguration,
+    /// The callback has no `state`.
+    MissingState,
+    /// The callback's `state` is not the pending one.
+    StateMismatch,
+    /// No error and no code.
+    MissingCode,
+    /// A parameter repeated, or both `error` and `code`.
+    Ambiguous,
+    /// `iss` missing or not the expected issuer.
+    IssuerMismatch,
+    /// An error value nobody recognised.
+    UnknownError,
+}
+
+impl Category {
+    /// Every category, in documentation order.
+    pub const ALL: [Category; 18] = [
+        Category::Ok,
+        Category::AccessDenied,
+        Category::ConsentRequired,
+        Category::LoginRequired,
+        Category::InteractionRequired,
+        Category::InvalidScope,
+        Category::InvalidTarget,
+        Category::InvalidRequest,
+        Category::UnauthorizedClient,
+        Category::ServerError,
+        Category::TemporarilyUnavailable,
+        Category::Misconfiguration,
+        Category::MissingState,
+        Category::StateMismatch,
+        Category::MissingCode,
+        Category::Ambiguous,
+        Category::IssuerMismatch,
+        Category::UnknownError,
+    ];
+
+    /// The category's name in the language and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Ok => "ok",
+            Category::AccessDenied => "access_denied",
+            Category::ConsentRequired => "consent_required",
+            Category::LoginRequired => "login_required",
+            Category::InteractionRequired => "interaction_required",
+            Category::InvalidScope => "invalid_scope",
+            Category::InvalidTarget => "invalid_target",
+            Category::InvalidRequest => "invalid_request",
+            Category::UnauthorizedClient => "unauthorized_client",
+            Category::ServerError => "server_error",
+            Category::TemporarilyUnavailable => "temporarily_unavailable",
+            Category::Misconfiguration => "misconfiguration",
+            Category::MissingState => "missing_state",
+            Category::StateMismatch => "state_mismatch",
+            Category::MissingCode => "missing_code",
+            Category::Ambiguous => "ambiguous",
+            Category::IssuerMismatch => "issuer_mismatch",
+            Category::UnknownError => "unknown_error",
+        }
+    }
+
+    /// The category called `name`.
+    pub fn from_name(name: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// Whether a gateway may retry by itself by default (see docs/language.md).
+    pub fn default_retryable(self) -> bool {
+        matches!(
+            self,
+            Category::LoginRequired
+                | Category::InteractionRequired
+                | Category::ConsentRequired
+                | Category::ServerError
+                | Category::TemporarilyUnavailable
+        )
+    }
+}
