@@ -1,0 +1,42 @@
+//! Pieces every subcommand shares: loading policies, output formats, exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use oauth_policy::{LoadError, Policy};
+
+/// Exit code for bad usage, bad input or a policy that does not load.
+pub const EXIT_ERROR: u8 = 1;
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// For people.
+    #[default]
+    Human,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// Loads `--policies PATH`, or the embedded library without it.
+pub fn load(path: Option<&PathBuf>) -> Result<Policy, LoadError> {
+    match path {
+        Some(p) => Policy::load(p),
+        None => Policy::try_builtin(),
+    }
+}
+
+/// Prints a load error as miette diagnostics and returns the error exit code.
+pub fn report_load_error(err: LoadError) -> ExitCode {
+    eprintln!("{:?}", miette::Report::new(err));
+    ExitCode::from(EXIT_ERROR)
+}
+
+/// Prints a value as pretty JSON.
+pub fn print_json(value: &impl serde::Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: cannot encode the result as JSON: {e}"),
+    }
+}

@@ -1,0 +1,300 @@
+//! Policy tests as data: the format of `tests/corpus/public.json` and of the
+//! `*.json` files under `policies/tests/`, and the one runner that checks
+//! them (used by `cargo test` and `policyc test`).
+//!
+//! A file is a JSON object with optional `authorize`, `token` and
+//! `callback` arrays of cases; see docs/testing.md.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::eval::request::{parse_params, Limits};
+use crate::{Outcome, Policy, Request};
+
+/// The provider name tests use for "no provider block matched".
+pub const NO_PROVIDER: &str = "generic";
+
+/// A file of test cases.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFile {
+    /// Authorize URL cases.
+    #[serde(default)]
+    pub authorize: Vec<AuthorizeCase>,
+    /// Token body cases.
+    #[serde(default)]
+    pub token: Vec<TokenCase>,
+    /// Callback cases (kept as JSON until the callback runner reads them).
+    #[serde(default)]
+    pub callback: Vec<serde_json::Value>,
+}
+
+/// An authorize URL and what the policy must make of it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AuthorizeCase {
+    /// Unique id.
+    pub id: String,
+    /// The provider block expected to apply (`generic`: none).
+    pub provider: String,
+    /// The URL given to `apply`.
+    pub input_url: String,
+    /// What must come out.
+    pub expect: RewriteExpect,
+    /// Where the expectation comes from.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A token request and what the policy must make of it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct TokenCase {
+    /// Unique id.
+    pub id: String,
+    /// The provider block expected to apply (`generic`: none).
+    pub provider: String,
+    /// The token endpoint.
+    pub url: String,
+    /// The form body given to `apply`.
+    pub body: String,
+    /// What must come out.
+    pub expect: RewriteExpect,
+    /// Where the expectation comes from.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Expectations on a rewritten request. Every parameter not named in
+/// `drop` or `set` must come out byte-identical and in its original order.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewriteExpect {
+    /// Parameters that must be gone.
+    #[serde(default)]
+    pub drop: Vec<String>,
+    /// Parameters that must have these (decoded) values.
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    /// Parameters that must be present and untouched.
+    #[serde(default)]
+    pub keep: Vec<String>,
+    /// The deny reason, or `null` when the request must pass.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The exact output (URL for authorize, body for token), when given.
+    #[serde(default)]
+    pub output: Option<String>,
+}
+
+/// The result of one case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseResult {
+    /// `authorize`, `token` or `callback`.
+    pub kind: &'static str,
+    /// The case id.
+    pub id: String,
+    /// The provider the case is about.
+    pub provider: String,
+    /// Empty when the case passed; otherwise one line per mismatch.
+    pub failures: Vec<String>,
+}
+
+impl CaseResult {
+    /// Whether the case passed.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Why a case file could not be read.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CaseFileError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    #[diagnostic(code(test::E001))]
+    Io {
+        /// The path.
+        path: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid case file.
+    #[error("{path}:{line}:{column}: {message}")]
+    #[diagnostic(
+        code(test::E002),
+        help("a case file is a JSON object with `authorize`, `token` and `callback` arrays; see docs/testing.md")
+    )]
+    Format {
+        /// The path.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl CaseFile {
+    /// Reads a case file.
+    pub fn read(path: &Path) -> Result<Self, CaseFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CaseFileError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&path.display().to_string(), &text)
+    }
+
+    /// Parses a case file's text; `name` is used in errors.
+    pub fn parse(name: &str, text: &str) -> Result<Self, CaseFileError> {
+        serde_json::from_str(text).map_err(|e| CaseFileError::Format {
+            path: name.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Runs every rewrite case against `policy`.
+    pub fn run(&self, policy: &Policy) -> Vec<CaseResult> {
+        let authorize = self.authorize.iter().map(|c| CaseResult {
+            kind: "authorize",
+            id: c.id.clone(),
+            provider: c.provider.clone(),
+            failures: match Request::authorize(&c.input_url) {
+                Ok(req) => check_rewrite(&c.provider, &req, &policy.apply(&req), &c.expect),
+                Err(e) => vec![format!("input_url is not a valid request: {e}")],
+            },
+        });
+        let token = self.token.iter().map(|c| CaseResult {
+            kind: "token",
+            id: c.id.clone(),
+            provider: c.provider.clone(),
+            failures: match Request::token(&c.url, &c.body) {
+                Ok(req) => check_rewrite(&c.provider, &req, &policy.apply(&req), &c.expect),
+                Err(e) => vec![format!("the case is not a valid request: {e}")],
+            },
+        });
+        authorize.chain(token).collect()
+    }
+}
+
+/// Compares an outcome with the expectations of a rewrite case.
+pub fn check_rewrite(
+    provider: &str,
+    req: &Request,
+    out: &Outcome,
+    expect: &RewriteExpect,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    let got_provider = out.provider().unwrap_or(NO_PROVIDER);
+    if got_provider != provider {
+        failures.push(format!(
+            "provider: expected `{provider}`, got `{got_provider}`"
+        ));
+    }
+    match (&expect.error, out.denied()) {
+        (Some(want), Some(d)) if *want != d.reason => failures.push(format!(
+            "deny reason: expected {want:?}, got {:?} ({})",
+            d.reason, d.rule
+        )),
+        (Some(want), None) => failures.push(format!("expected a denial {want:?}, got none")),
+        (None, Some(d)) => failures.push(format!(
+            "unexpected denial {:?} by {} at {}",
+            d.reason, d.rule, d.location
+        )),
+        _ => {}
+    }
+    if expect.error.is_some() {
+        return failures;
+    }
+    let (before, after) = match out.body() {
+        Some(body) => (req.param_source().to_string(), body.to_string()),
+        None => (query_of(req.url()), query_of(out.url())),
+    };
+    if let Some(want) = &expect.output {
+        let got = out.body().unwrap_or(out.url());
+        if want != got {
+            failures.push(format!("output:\n  expected {want}\n  got      {got}"));
+        }
+    }
+    let limits = Limits {
+        max_params: usize::MAX,
+        ..Limits::default()
+    };
+    let pieces = |s: &str| -> Vec<(String, String, String)> {
+        parse_params(s, "query", &limits)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| {
+                let raw = s.get(p.segment).unwrap_or("").to_string();
+                (p.name, p.value, raw)
+            })
+            .collect()
+    };
+    let (before, after) = (pieces(&before), pieces(&after));
+    for name in &expect.drop {
+        if after.iter().any(|(n, _, _)| n == name) {
+            failures.push(format!("`{name}` should have been dropped"));
+        }
+    }
+    for (name, want) in &expect.set {
+        match after.iter().find(|(n, _, _)| n == name) {
+            Some((_, got, _)) if got == want => {}
+            Some((_, got, _)) => {
+                failures.push(format!("`{name}`: expected {want:?}, got {got:?}"))
+            }
+            None => failures.push(format!("`{name}` should be {want:?} but is absent")),
+        }
+    }
+    for name in &expect.keep {
+        if !before.iter().any(|(n, _, _)| n == name) {
+            failures.push(format!("`{name}` is in `keep` but not in the input"));
+        }
+    }
+    // Everything not dropped or set must survive byte for byte, in order.
+    let touched = |n: &str| expect.drop.iter().any(|d| d == n) || expect.set.contains_key(n);
+    let kept_before: Vec<&String> = before
+        .iter()
+        .filter(|(n, _, _)| !touched(n))
+        .map(|(_, _, raw)| raw)
+        .collect();
+    let kept_after: Vec<&String> = after
+        .iter()
+        .filter(|(n, _, _)| !touched(n))
+        .map(|(_, _, raw)| raw)
+        .collect();
+    if kept_before != kept_after {
+        failures.push(format!(
+            "untouched parameters changed:\n  before {}\n  after  {}",
+            join(&kept_before),
+            join(&kept_after)
+        ));
+    }
+    failures
+}
+
+fn join(raws: &[&String]) -> String {
+    raws.iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The raw query of a URL (empty when it has none).
+fn query_of(url: &str) -> String {
+    let end = url.find('#').unwrap_or(url.len());
+    url.get(..end)
+        .and_then(|h| h.split_once('?'))
+        .map(|(_, q)| q.to_string())
+        .unwrap_or_default()
+}
