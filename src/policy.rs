@@ -10,7 +10,7 @@ use thiserror::Error;
 
 use crate::check;
 use crate::compile::{self, Program};
-use crate::eval::{apply, Outcome, Request, Trace};
+use crate::eval::{apply, callback, Callback, Expectations, Outcome, Request, Trace, Verdict};
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::syntax::{self, SyntaxError};
 
@@ -162,6 +162,11 @@ impl Policy {
         let mut trace = Trace::default();
         let out = apply::apply(&self.inner.program, req, Some(&mut trace));
         (out, trace)
+    }
+
+    /// Classifies a callback. Never panics; every input gets a verdict.
+    pub fn classify(&self, callback: &Callback, expect: &Expectations) -> Verdict {
+        callback::classify(&self.inner.program, callback, expect)
     }
 
     /// A content hash of the loaded files (names and texts): equal policies

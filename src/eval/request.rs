@@ -259,7 +259,10 @@ pub(crate) fn parse_params(
         let end = start + piece.len();
         let eq = piece.find('=');
         let (name, value) = match eq {
-            Some(i) => (piece.get(..i).unwrap_or(""), piece.get(i + 1..).unwrap_or("")),
+            Some(i) => (
+                piece.get(..i).unwrap_or(""),
+                piece.get(i + 1..).unwrap_or(""),
+            ),
             None => (piece, ""),
         };
         params.push(RawParam {
