@@ -17,7 +17,11 @@ fn hand_written(url: &str, path_re: &Regex) -> String {
     };
     let host_ok = matches!(
         parsed.host_str(),
-        Some("login.microsoftonline.com" | "login.microsoftonline.us" | "login.partner.microsoftonline.cn")
+        Some(
+            "login.microsoftonline.com"
+                | "login.microsoftonline.us"
+                | "login.partner.microsoftonline.cn"
+        )
     );
     if !host_ok || !path_re.is_match(parsed.path()) {
         return url.to_string();
@@ -25,7 +29,9 @@ fn hand_written(url: &str, path_re: &Regex) -> String {
     let Some(query) = parsed.query() else {
         return url.to_string();
     };
-    let has_scope = parsed.query_pairs().any(|(k, v)| k == "scope" && !v.is_empty());
+    let has_scope = parsed
+        .query_pairs()
+        .any(|(k, v)| k == "scope" && !v.is_empty());
     if !has_scope {
         return url.to_string();
     }
