@@ -37,11 +37,7 @@ impl Callback {
     /// A callback URL.
     pub fn from_url_with(url: &str, limits: &Limits) -> Result<Self, RequestError> {
         let target = parse_target(url, limits)?;
-        let query = target
-            .query
-            .clone()
-            .and_then(|r| target.url.get(r))
-            .unwrap_or("");
+        let query = target.query_str();
         // Responses with response_mode=fragment carry their parameters after
         // `#`; read them there only when the query has none.
         let source = if query.is_empty() {
