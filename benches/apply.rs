@@ -57,6 +57,16 @@ fn seed(c: &mut Criterion) {
             black_box(policy.apply(&req).url().len())
         })
     });
+    group.bench_function("engine: parse only", |b| {
+        b.iter(|| black_box(Request::authorize(black_box(SEED)).unwrap()))
+    });
+    let parsed = Request::authorize(SEED).unwrap();
+    group.bench_function("engine: apply only", |b| {
+        b.iter(|| black_box(policy.apply(black_box(&parsed)).url().len()))
+    });
+    group.bench_function("url crate: Url::parse only", |b| {
+        b.iter(|| black_box(Url::parse(black_box(SEED)).unwrap()))
+    });
     group.bench_function("hand-written url + regex", |b| {
         b.iter(|| black_box(hand_written(black_box(SEED), &path_re).len()))
     });
