@@ -503,7 +503,10 @@ fn from_pest(text: &str, err: pest::error::Error<R>) -> SyntaxError {
         [one] => one.clone(),
         [init @ .., last] => format!("{} or {}", init.join(", "), last),
     };
-    let help = suggest_keyword(&word, &positives);
+    let help = suggest_keyword(&word, &positives).or_else(|| {
+        rest.starts_with('"')
+            .then(|| "this string is never closed: add the missing `\"`".to_string())
+    });
     SyntaxError::Unexpected {
         expected,
         found,
