@@ -205,3 +205,29 @@ fn debug_output_never_shows_code_or_state() {
     );
     assert!(debug.contains("<redacted>"));
 }
+
+#[test]
+fn explain_callback_traces_rules_and_the_built_in_decision() {
+    let p = Policy::parse(
+        "t.policy",
+        r#"provider "idp" { match host == "idp.example.com"
+  callback {
+    when error == "a" classify access_denied
+    when error == "b" classify misconfiguration hint "fix it"
+  } }"#,
+    )
+    .unwrap();
+    let e = Expectations {
+        authorize_url: Some("https://idp.example.com/authorize".into()),
+        ..expect_state()
+    };
+    let cb = Callback::from_url(&format!("{CB}?error=b&state=xyz123")).unwrap();
+    let (v, trace) = p.explain_callback(&cb, &e);
+    assert_eq!(v.rule, "idp/callback#2");
+    assert_eq!(trace.candidates.len(), 1);
+    let effects: Vec<_> = trace.steps.iter().map(|s| s.effect.as_str()).collect();
+    assert_eq!(effects, ["condition false", "classified misconfiguration"]);
+    let cb = Callback::from_url(&format!("{CB}?state=xyz123")).unwrap();
+    let (_, trace) = p.explain_callback(&cb, &e);
+    assert_eq!(trace.steps.last().unwrap().rule, "builtin/code");
+}
