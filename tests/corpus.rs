@@ -51,35 +51,10 @@ fn all_case_files() -> Vec<(String, CaseFile)> {
     files
 }
 
-/// Public cases the engine's built-in callback checks (src/, not the
-/// library) decide differently from the corpus; no policy rule can change
-/// them because provider rules only refine provider errors. Each entry must
-/// still fail: the tests below fail once the engine is fixed, so the entry
-/// is removed with the fix rather than forgotten.
-const KNOWN_ENGINE_ISSUES: &[(&str, &str)] = &[(
-    "keycloak-authentication-expired-no-state",
-    "the built-in order rejects a missing `iss` (iss_required) before a missing \
-     `state`, so this gives issuer_mismatch; the corpus expects missing_state",
-)];
-
-fn known_issue(id: &str) -> bool {
-    KNOWN_ENGINE_ISSUES.iter().any(|(k, _)| *k == id)
-}
-
-/// Fails when a known engine issue no longer reproduces.
-fn assert_known_issues_still_fail(failed_ids: &BTreeSet<String>) {
-    for (id, why) in KNOWN_ENGINE_ISSUES {
-        assert!(
-            failed_ids.contains(*id),
-            "`{id}` passes now: remove it from KNOWN_ENGINE_ISSUES ({why})"
-        );
-    }
-}
-
 fn report(label: &str, results: &[CaseResult]) -> Vec<String> {
     results
         .iter()
-        .filter(|r| !r.passed() && !known_issue(&r.id))
+        .filter(|r| !r.passed())
         .map(|r| {
             format!(
                 "{label}: {} case `{}` ({}):\n    {}",
@@ -111,12 +86,6 @@ fn public_corpus_passes_through_the_library() {
         results.len(),
         corpus.authorize.len() + corpus.callback.len()
     );
-    let failed: BTreeSet<String> = results
-        .iter()
-        .filter(|r| !r.passed())
-        .map(|r| r.id.clone())
-        .collect();
-    assert_known_issues_still_fail(&failed);
     assert_no_failures(report("public.json", &results), results.len());
 }
 
@@ -313,7 +282,6 @@ fn cli_callback(c: &CallbackCase) -> Vec<String> {
 fn every_case_passes_through_policyc() {
     let policy = Policy::builtin();
     let mut failures = Vec::new();
-    let mut failed = BTreeSet::new();
     let mut total = 0;
     for (name, file) in all_case_files() {
         let runs = file
@@ -325,9 +293,6 @@ fn every_case_passes_through_policyc() {
         for (id, f) in runs {
             total += 1;
             if !f.is_empty() {
-                failed.insert(id.clone());
-            }
-            if !f.is_empty() && !known_issue(id) {
                 failures.push(format!(
                     "{name}: `{id}` via policyc:\n    {}",
                     f.join("\n    ")
@@ -335,7 +300,6 @@ fn every_case_passes_through_policyc() {
             }
         }
     }
-    assert_known_issues_still_fail(&failed);
     assert_no_failures(failures, total);
 }
 
