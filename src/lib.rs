@@ -11,13 +11,13 @@
 )]
 #![warn(missing_docs)]
 
-pub mod syntax;
-mod suggest;
 pub mod check;
 pub mod compile;
 pub mod eval;
 mod policy;
 pub mod source;
+mod suggest;
+pub mod syntax;
 pub mod testing;
 pub mod vocab;
 
@@ -26,7 +26,10 @@ mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 }
 
-pub use eval::{Change, Denial, Limits, Outcome, Request, RequestError, Trace};
+pub use eval::{
+    Callback, CallbackOutcome, Change, Denial, Expectations, Limits, Outcome, Request,
+    RequestError, Trace, Verdict,
+};
 pub use policy::{is_policy_file, read_sources, LoadError, Policy, MAX_FILE_BYTES};
 pub use source::{Location, PolicyDiagnostic, SourceFile};
 pub use vocab::{Category, Kind};

@@ -10,7 +10,7 @@ use thiserror::Error;
 
 use crate::check;
 use crate::compile::{self, Program};
-use crate::eval::{apply, Outcome, Request, Trace};
+use crate::eval::{apply, callback, Callback, Expectations, Outcome, Request, Trace, Verdict};
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::syntax::{self, SyntaxError};
 
@@ -162,6 +162,19 @@ impl Policy {
         let mut trace = Trace::default();
         let out = apply::apply(&self.inner.program, req, Some(&mut trace));
         (out, trace)
+    }
+
+    /// Classifies a callback. Never panics; every input gets a verdict.
+    pub fn classify(&self, callback: &Callback, expect: &Expectations) -> Verdict {
+        callback::classify(&self.inner.program, callback, expect, None)
+    }
+
+    /// Classifies a callback and records how: the provider candidates (when
+    /// chosen by authorize URL), each classify rule tried, the deciding step.
+    pub fn explain_callback(&self, callback: &Callback, expect: &Expectations) -> (Verdict, Trace) {
+        let mut trace = Trace::default();
+        let verdict = callback::classify(&self.inner.program, callback, expect, Some(&mut trace));
+        (verdict, trace)
     }
 
     /// A content hash of the loaded files (names and texts): equal policies

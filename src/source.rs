@@ -104,10 +104,7 @@ impl PolicyDiagnostic {
 
     /// The stable code, e.g. `policy::E013`.
     pub fn code_str(&self) -> String {
-        self.error
-            .code()
-            .map(|c| c.to_string())
-            .unwrap_or_default()
+        self.error.code().map(|c| c.to_string()).unwrap_or_default()
     }
 
     /// Where the primary label starts (or the file's start when there is none).

@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::eval::request::{parse_params, Limits};
-use crate::{Outcome, Policy, Request};
+use crate::{Callback, CallbackOutcome, Category, Expectations, Outcome, Policy, Request, Verdict};
 
 /// The provider name tests use for "no provider block matched".
 pub const NO_PROVIDER: &str = "generic";
@@ -26,9 +26,74 @@ pub struct CaseFile {
     /// Token body cases.
     #[serde(default)]
     pub token: Vec<TokenCase>,
-    /// Callback cases (kept as JSON until the callback runner reads them).
+    /// Callback cases.
     #[serde(default)]
-    pub callback: Vec<serde_json::Value>,
+    pub callback: Vec<CallbackCase>,
+}
+
+/// A callback and the verdict the policy must give.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CallbackCase {
+    /// Unique id.
+    pub id: String,
+    /// The provider the flow was started with (`generic`: none).
+    pub provider: String,
+    /// The callback URL (query or fragment response).
+    #[serde(default)]
+    pub callback_url: Option<String>,
+    /// A `form_post` body, instead of `callback_url`.
+    #[serde(default)]
+    pub form: Option<String>,
+    /// The pending transaction.
+    #[serde(default)]
+    pub context: CallbackContext,
+    /// The verdict fields that must match.
+    pub expect: VerdictExpect,
+    /// Where the expectation comes from.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// What the gateway knew when the callback arrived.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackContext {
+    /// The `state` sent.
+    #[serde(default)]
+    pub expected_state: Option<String>,
+    /// The issuer expected in `iss`.
+    #[serde(default)]
+    pub expected_issuer: Option<String>,
+    /// The AS advertises `authorization_response_iss_parameter_supported`.
+    #[serde(default)]
+    pub iss_parameter_supported: bool,
+    /// The authorize URL the flow started with (then `provider` is only checked).
+    #[serde(default)]
+    pub authorize_url: Option<String>,
+}
+
+/// Expected verdict fields; `hint` and `rule` are checked only when given.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerdictExpect {
+    /// `success`, `provider_error` or `invalid`.
+    pub outcome: CallbackOutcome,
+    /// The category.
+    pub category: Category,
+    /// Whether a retry is allowed.
+    pub retryable: bool,
+    /// The provider's own code.
+    #[serde(default)]
+    pub provider_code: Option<String>,
+    /// The hint, when it must match.
+    #[serde(default)]
+    pub hint: Option<String>,
+    /// The deciding rule id, when it must match.
+    #[serde(default)]
+    pub rule: Option<String>,
 }
 
 /// An authorize URL and what the policy must make of it.
@@ -184,10 +249,86 @@ impl CaseFile {
                 Err(e) => vec![format!("the case is not a valid request: {e}")],
             },
         });
-        authorize.chain(token).collect()
+        let callback = self.callback.iter().map(|c| CaseResult {
+            kind: "callback",
+            id: c.id.clone(),
+            provider: c.provider.clone(),
+            failures: match c.parse() {
+                Ok(cb) => check_verdict(c, &policy.classify(&cb, &c.expectations())),
+                Err(e) => vec![e],
+            },
+        });
+        authorize.chain(token).chain(callback).collect()
     }
 }
 
+impl CallbackCase {
+    /// The callback the case describes.
+    pub fn parse(&self) -> Result<Callback, String> {
+        match (&self.callback_url, &self.form) {
+            (Some(url), None) => Callback::from_url(url).map_err(|e| e.to_string()),
+            (None, Some(form)) => Callback::from_form(form).map_err(|e| e.to_string()),
+            _ => Err("a callback case needs exactly one of `callback_url` and `form`".into()),
+        }
+    }
+
+    /// The expectations the gateway would pass to `classify`.
+    pub fn expectations(&self) -> Expectations {
+        let by_url = self.context.authorize_url.is_some();
+        Expectations {
+            provider: (self.provider != NO_PROVIDER && !by_url).then(|| self.provider.clone()),
+            authorize_url: self.context.authorize_url.clone(),
+            expected_state: self.context.expected_state.clone(),
+            expected_issuer: self.context.expected_issuer.clone(),
+            iss_required: self.context.iss_parameter_supported,
+        }
+    }
+}
+
+/// Compares a verdict with a callback case's expectations.
+pub fn check_verdict(case: &CallbackCase, v: &Verdict) -> Vec<String> {
+    let mut failures = Vec::new();
+    let e = &case.expect;
+    let mut field = |name: &str, want: String, got: String| {
+        if want != got {
+            failures.push(format!("{name}: expected {want}, got {got}"));
+        }
+    };
+    field("outcome", json(&e.outcome), json(&v.outcome));
+    field("category", json(&e.category), json(&v.category));
+    field(
+        "retryable",
+        e.retryable.to_string(),
+        v.retryable.to_string(),
+    );
+    field(
+        "provider_code",
+        json(&e.provider_code),
+        json(&v.provider_code),
+    );
+    if let Some(hint) = &e.hint {
+        field("hint", json(&Some(hint)), json(&v.hint));
+    }
+    if let Some(rule) = &e.rule {
+        field("rule", rule.clone(), v.rule.clone());
+    }
+    let want_provider = (case.provider != NO_PROVIDER).then_some(case.provider.as_str());
+    if case.context.authorize_url.is_some() && v.provider.as_deref() != want_provider {
+        failures.push(format!(
+            "provider: expected {want_provider:?}, got {:?}",
+            v.provider
+        ));
+    }
+    if !failures.is_empty() {
+        failures.push(format!("decided by rule `{}`", v.rule));
+    }
+    failures
+}
+
+/// Compact JSON of a small value, for failure messages.
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
 /// Compares an outcome with the expectations of a rewrite case.
 pub fn check_rewrite(
     provider: &str,
@@ -250,9 +391,7 @@ pub fn check_rewrite(
     for (name, want) in &expect.set {
         match after.iter().find(|(n, _, _)| n == name) {
             Some((_, got, _)) if got == want => {}
-            Some((_, got, _)) => {
-                failures.push(format!("`{name}`: expected {want:?}, got {got:?}"))
-            }
+            Some((_, got, _)) => failures.push(format!("`{name}`: expected {want:?}, got {got:?}")),
             None => failures.push(format!("`{name}` should be {want:?} but is absent")),
         }
     }

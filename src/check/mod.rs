@@ -95,15 +95,14 @@ fn rule(r: &ast::Rule, place: Place, errors: &mut Vec<CheckError>) {
     let action = &r.action;
     let keyword = action_keyword(&action.node);
     match (&action.node, is_callback) {
-        (Action::Classify(c), true) => {
-            if Category::from_name(&c.category.node).is_none() {
-                errors.push(CheckError::UnknownCategory {
-                    name: c.category.node.clone(),
-                    span: c.category.span.into(),
-                    help: did_you_mean(&c.category.node, Category::ALL.iter().map(|c| c.name())),
-                });
-            }
+        (Action::Classify(c), true) if Category::from_name(&c.category.node).is_none() => {
+            errors.push(CheckError::UnknownCategory {
+                name: c.category.node.clone(),
+                span: c.category.span.into(),
+                help: did_you_mean(&c.category.node, Category::ALL.iter().map(|c| c.name())),
+            });
         }
+        (Action::Classify(_), true) => {}
         (Action::Classify(_), false) => errors.push(CheckError::MisplacedAction {
             action: keyword.into(),
             place: place_words(place),
@@ -235,7 +234,10 @@ fn did_you_mean<'a>(word: &str, valid: impl Iterator<Item = &'a str> + Clone) ->
         Some(s) => format!("did you mean `{s}`?"),
         None => format!(
             "expected one of: {}",
-            valid.map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+            valid
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }

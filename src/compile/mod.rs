@@ -65,7 +65,11 @@ pub fn compile(files: &[(SourceFile, ast::File)]) -> Result<Program, Vec<PolicyD
                 }
             }
         }
-        errors.extend(c.errors.into_iter().map(|e| PolicyDiagnostic::new(e, source)));
+        errors.extend(
+            c.errors
+                .into_iter()
+                .map(|e| PolicyDiagnostic::new(e, source)),
+        );
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -75,9 +79,8 @@ pub fn compile(files: &[(SourceFile, ast::File)]) -> Result<Program, Vec<PolicyD
         Err(e) => {
             // Each pattern compiled alone, so only the set's size can fail.
             let source = files.first().map(|(s, _)| s.clone());
-            let diag = source.map(|s| {
-                PolicyDiagnostic::new(invalid_regex(&e.to_string(), Span::default()), &s)
-            });
+            let diag = source
+                .map(|s| PolicyDiagnostic::new(invalid_regex(&e.to_string(), Span::default()), &s));
             return Err(diag.into_iter().collect());
         }
     };

@@ -139,7 +139,13 @@ pub(crate) fn select(
 pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Trace>) -> Outcome {
     let source = req.param_source();
     let mut params = Params::new(source, &req.params, req.body.is_some());
-    let provider = select(program, &req.target, req.kind, &params, trace.as_deref_mut());
+    let provider = select(
+        program,
+        &req.target,
+        req.kind,
+        &params,
+        trace.as_deref_mut(),
+    );
     let provider_rules = provider
         .and_then(|i| program.providers.get(i))
         .map_or(&[][..], |p| p.sections.get(req.kind));
@@ -197,7 +203,11 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
         url,
         body,
         provider,
-        changes: if denied.is_some() { Vec::new() } else { changes },
+        changes: if denied.is_some() {
+            Vec::new()
+        } else {
+            changes
+        },
         denied,
     }
 }
@@ -206,7 +216,7 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
 enum Effect {
     NotHeld,
     Changed,
-    NoEffect,
+    Unchanged,
     Skipped(&'static str),
     Denied(String),
     Stopped,
@@ -217,7 +227,7 @@ impl Effect {
         match self {
             Effect::NotHeld => "condition false".into(),
             Effect::Changed => "changed".into(),
-            Effect::NoEffect => "no effect".into(),
+            Effect::Unchanged => "no effect".into(),
             Effect::Skipped(why) => format!("skipped: {why}"),
             Effect::Denied(reason) => format!("denied: {reason}"),
             Effect::Stopped => "stopped".into(),
@@ -412,7 +422,7 @@ fn run(
     if changed {
         Effect::Changed
     } else {
-        Effect::NoEffect
+        Effect::Unchanged
     }
 }
 

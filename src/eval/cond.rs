@@ -39,7 +39,10 @@ impl Ctx<'_, '_> {
             Cond::Present(Subject::Param(name)) => self.params.present(name),
             Cond::Present(subject) => self.value(subject).is_some_and(|v| !v.is_empty()),
             Cond::Repeated(name) => self.params.count(name) > 1,
-            Cond::Empty(name) => self.params.iter().any(|e| e.name == *name && e.value.is_empty()),
+            Cond::Empty(name) => self
+                .params
+                .iter()
+                .any(|e| e.name == *name && e.value.is_empty()),
             Cond::Test(subject, check) => {
                 self.value(subject).is_some_and(|v| check_value(check, &v))
             }

@@ -83,7 +83,9 @@ impl<'a> Params<'a> {
 
     /// The first live value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.iter().find(|e| e.name == name).map(|e| e.value.as_ref())
+        self.iter()
+            .find(|e| e.name == name)
+            .map(|e| e.value.as_ref())
     }
 
     /// How many live occurrences of `name` there are.
@@ -119,7 +121,11 @@ impl<'a> Params<'a> {
     pub fn set(&mut self, name: &str, value: String) -> bool {
         let mut first = true;
         let mut changed = false;
-        for e in self.entries.iter_mut().filter(|e| !e.removed && e.name == name) {
+        for e in self
+            .entries
+            .iter_mut()
+            .filter(|e| !e.removed && e.name == name)
+        {
             if first {
                 first = false;
                 if e.value != value {
@@ -157,7 +163,11 @@ impl<'a> Params<'a> {
     /// Renames every occurrence of `from` to `to`; values stay byte-identical.
     pub fn rename(&mut self, from: &str, to: &str) -> bool {
         let mut n = 0;
-        for e in self.entries.iter_mut().filter(|e| !e.removed && e.name == from) {
+        for e in self
+            .entries
+            .iter_mut()
+            .filter(|e| !e.removed && e.name == from)
+        {
             e.name = Cow::Owned(to.to_string());
             e.name_changed = true;
             n += 1;
@@ -170,7 +180,11 @@ impl<'a> Params<'a> {
     /// that differs; `None` from `f` removes the occurrence.
     pub fn map_values(&mut self, name: &str, mut f: impl FnMut(&str) -> Option<String>) -> bool {
         let mut changed = false;
-        for e in self.entries.iter_mut().filter(|e| !e.removed && e.name == name) {
+        for e in self
+            .entries
+            .iter_mut()
+            .filter(|e| !e.removed && e.name == name)
+        {
             match f(&e.value) {
                 Some(v) if v == e.value => {}
                 Some(v) => {

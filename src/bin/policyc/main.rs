@@ -7,6 +7,7 @@
 )]
 
 mod apply;
+mod classify;
 mod common;
 
 use std::process::ExitCode;
@@ -25,11 +26,14 @@ struct Cli {
 enum Command {
     /// Rewrite an authorize URL (or, with --token, a token request body).
     Apply(apply::Args),
+    /// Classify a callback: success, provider error or invalid.
+    Classify(classify::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Apply(args) => apply::run(args),
+        Command::Classify(args) => classify::run(args),
     }
 }

@@ -1,0 +1,108 @@
+//! `policyc classify`: the verdict for one callback.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use oauth_policy::{Callback, Expectations, Verdict};
+
+use crate::common::{self, Format, EXIT_ERROR};
+
+/// Arguments of `policyc classify`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A .policy file or a directory of them (default: the embedded library).
+    #[arg(long, value_name = "PATH")]
+    policies: Option<PathBuf>,
+    /// The provider block the flow used.
+    #[arg(long, value_name = "NAME", conflicts_with = "authorize_url")]
+    provider: Option<String>,
+    /// The authorize URL the flow started with (picks the provider).
+    #[arg(long, value_name = "URL")]
+    authorize_url: Option<String>,
+    /// The `state` the gateway sent.
+    #[arg(long, value_name = "S")]
+    expected_state: Option<String>,
+    /// The issuer expected in `iss` (RFC 9207).
+    #[arg(long, value_name = "I")]
+    expected_issuer: Option<String>,
+    /// The provider advertises `iss` in authorization responses.
+    #[arg(long)]
+    require_iss: bool,
+    /// Read CALLBACK as a form_post body instead of a URL.
+    #[arg(long)]
+    form: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// The callback URL (or form body with --form).
+    callback: String,
+}
+
+/// Runs the subcommand: exit 0 for any verdict, 1 for bad usage or input.
+pub fn run(args: Args) -> ExitCode {
+    let policy = match common::load(args.policies.as_ref()) {
+        Ok(p) => p,
+        Err(e) => return common::report_load_error(e),
+    };
+    if let Some(name) = &args.provider {
+        if !policy.providers().any(|p| p == name) {
+            let known: Vec<&str> = policy.providers().collect();
+            let close = known
+                .iter()
+                .copied()
+                .min_by_key(|k| strsim::damerau_levenshtein(k, name));
+            eprintln!("error: no provider named `{name}` in the policy");
+            if let Some(close) = close {
+                eprintln!("help: did you mean `{close}`? (`policyc classify --help`)");
+            }
+            return ExitCode::from(EXIT_ERROR);
+        }
+    }
+    let callback = if args.form {
+        Callback::from_form(&args.callback)
+    } else {
+        Callback::from_url(&args.callback)
+    };
+    let callback = match callback {
+        Ok(c) => c,
+        Err(e) => return common::report_input_error(args.format, e),
+    };
+    let expect = Expectations {
+        provider: args.provider,
+        authorize_url: args.authorize_url,
+        expected_state: args.expected_state,
+        expected_issuer: args.expected_issuer,
+        iss_required: args.require_iss,
+    };
+    let verdict = policy.classify(&callback, &expect);
+    match args.format {
+        Format::Json => common::print_json(&verdict),
+        Format::Human => print_human(&verdict),
+    }
+    ExitCode::SUCCESS
+}
+
+fn print_human(v: &Verdict) {
+    println!("outcome:   {}", serde_name(&v.outcome));
+    println!("category:  {}", v.category.name());
+    println!("retryable: {}", v.retryable);
+    let opt = |label: &str, value: &Option<String>| {
+        if let Some(value) = value {
+            println!("{label:<10} {value}");
+        }
+    };
+    opt("provider:", &v.provider);
+    opt("code:", &v.provider_code);
+    opt("error:", &v.error);
+    opt("detail:", &v.error_description);
+    opt("hint:", &v.hint);
+    println!("rule:      {}", v.rule);
+}
+
+/// The serde name of a unit enum value.
+fn serde_name(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
