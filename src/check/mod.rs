@@ -3,6 +3,7 @@
 //! size limit, which only compiling can tell.
 
 mod error;
+pub mod lint;
 
 use std::collections::HashMap;
 

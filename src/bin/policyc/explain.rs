@@ -1,0 +1,269 @@
+//! `policyc explain`: how the policy treats one request or callback — the
+//! provider chosen and why, and every rule considered with its outcome and
+//! source location.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use oauth_policy::eval::{Candidate, Step, Trace};
+use oauth_policy::syntax::ast::Item;
+use oauth_policy::syntax::fmt::lex;
+use oauth_policy::{Callback, Expectations, Location, Policy, Request};
+use serde_json::json;
+
+use crate::common::{self, Format};
+
+/// Arguments of `policyc explain`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A .policy file or a directory of them (default: the embedded library).
+    #[arg(long, value_name = "PATH")]
+    policies: Option<PathBuf>,
+    /// Treat URL as a token endpoint with the form body --body.
+    #[arg(long, requires = "body", conflicts_with = "callback")]
+    token: bool,
+    /// The form-encoded token request body (with --token).
+    #[arg(long, value_name = "BODY")]
+    body: Option<String>,
+    /// Treat URL as a callback (redirect back to the client) and classify it.
+    #[arg(long)]
+    callback: bool,
+    /// With --callback: read URL as a form_post body.
+    #[arg(long, requires = "callback")]
+    form: bool,
+    /// With --callback: the provider block the flow used.
+    #[arg(long, value_name = "NAME", requires = "callback")]
+    provider: Option<String>,
+    /// With --callback: the authorize URL the flow started with.
+    #[arg(long, value_name = "URL", requires = "callback")]
+    authorize_url: Option<String>,
+    /// With --callback: the `state` the gateway sent.
+    #[arg(long, value_name = "S", requires = "callback")]
+    expected_state: Option<String>,
+    /// With --callback: the issuer expected in `iss`.
+    #[arg(long, value_name = "I", requires = "callback")]
+    expected_issuer: Option<String>,
+    /// With --callback: the provider advertises `iss` in responses.
+    #[arg(long, requires = "callback")]
+    require_iss: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// The authorize URL (token endpoint with --token, callback with --callback).
+    url: String,
+}
+
+/// Runs the subcommand: exit 0 when the trace was printed, 1 on bad input.
+pub fn run(args: Args) -> ExitCode {
+    let policy = match common::load(args.policies.as_ref()) {
+        Ok(p) => p,
+        Err(e) => return common::report_load_error(e),
+    };
+    let sources = Sources::new(&policy);
+    if args.callback {
+        let cb = if args.form {
+            Callback::from_form(&args.url)
+        } else {
+            Callback::from_url(&args.url)
+        };
+        let cb = match cb {
+            Ok(c) => c,
+            Err(e) => return common::report_input_error(args.format, e),
+        };
+        let expect = Expectations {
+            provider: args.provider.clone(),
+            authorize_url: args.authorize_url.clone(),
+            expected_state: args.expected_state.clone(),
+            expected_issuer: args.expected_issuer.clone(),
+            iss_required: args.require_iss,
+        };
+        let (verdict, trace) = policy.explain_callback(&cb, &expect);
+        match args.format {
+            Format::Json => common::print_json(&json!({
+                "kind": "callback",
+                "provider": verdict.provider,
+                "candidates": candidates_json(&trace, &sources),
+                "steps": steps_json(&trace, &sources),
+                "verdict": verdict,
+            })),
+            Format::Human => {
+                println!("callback  {}", if args.form { "(form_post body)" } else { &args.url });
+                let how = match (&args.provider, &args.authorize_url) {
+                    (Some(p), _) => format!("named by the gateway: {p}"),
+                    (None, Some(u)) => format!("chosen from the authorize URL {u}"),
+                    (None, None) => "none given (--provider or --authorize-url)".into(),
+                };
+                println!("provider  {}  ({how})", verdict.provider.as_deref().unwrap_or("none"));
+                candidates_human(&trace, &sources);
+                steps_human(&trace, &sources, "classify rules tried, provider's then global (first that holds decides):");
+                println!();
+                println!(
+                    "verdict   {} / {}{}",
+                    json!(verdict.outcome).as_str().unwrap_or(""),
+                    verdict.category.name(),
+                    if verdict.retryable { " (retryable)" } else { "" }
+                );
+                println!("rule      {}", verdict.rule);
+                if let Some(h) = &verdict.hint {
+                    println!("hint      {h}");
+                }
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    let req = match (&args.token, &args.body) {
+        (true, Some(body)) => Request::token(&args.url, body),
+        _ => Request::authorize(&args.url),
+    };
+    let req = match req {
+        Ok(r) => r,
+        Err(e) => return common::report_input_error(args.format, e),
+    };
+    let (out, trace) = policy.explain(&req);
+    match args.format {
+        Format::Json => common::print_json(&json!({
+            "kind": req.kind().name(),
+            "host": req.host(),
+            "provider": out.provider(),
+            "candidates": candidates_json(&trace, &sources),
+            "steps": steps_json(&trace, &sources),
+            "outcome": out,
+        })),
+        Format::Human => {
+            println!("request   {} {}", req.kind().name(), req.url());
+            println!("host      {}", req.host());
+            println!("provider  {}", out.provider().unwrap_or("none (only global rules apply)"));
+            candidates_human(&trace, &sources);
+            steps_human(&trace, &sources, "rules, global then provider's, in order:");
+            println!();
+            match out.denied() {
+                Some(d) => println!("denied    {} ({} at {})", d.reason, d.rule, d.location),
+                None => {
+                    let result = out.body().unwrap_or(out.url());
+                    let same = if out.changes().is_empty() { "  (unchanged)" } else { "" };
+                    println!("result    {result}{same}");
+                }
+            }
+            for c in out.changes() {
+                println!("change    {} {} ({} at {})", c.action, c.param, c.rule, c.location);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// The text of providers' `match` clauses and of rules, found by location.
+struct Sources {
+    /// (location of the `provider` keyword, `match` text)
+    matches: Vec<(Location, String)>,
+    /// (location of a rule, its text)
+    rules: Vec<(Location, String)>,
+}
+
+impl Sources {
+    fn new(policy: &Policy) -> Self {
+        let mut s = Sources {
+            matches: Vec::new(),
+            rules: Vec::new(),
+        };
+        for file in policy.files() {
+            let (Ok(tree), Ok(lexed)) = (oauth_policy::syntax::parse(&file.text), lex(&file.text)) else {
+                continue;
+            };
+            // Source text without comments, whitespace collapsed.
+            let text = |span: oauth_policy::syntax::Span| -> String {
+                let mut out = String::new();
+                let mut at = span.start;
+                for c in lexed.comments.iter().filter(|c| c.span.start >= span.start && c.span.end <= span.end) {
+                    out.push_str(file.text.get(at..c.span.start).unwrap_or(""));
+                    at = c.span.end;
+                }
+                out.push_str(file.text.get(at..span.end).unwrap_or(""));
+                out.split_whitespace().collect::<Vec<_>>().join(" ")
+            };
+            let mut rule = |r: &oauth_policy::syntax::ast::Rule| {
+                s.rules.push((file.location(r.span), text(r.span)));
+            };
+            for item in &tree.items {
+                match item {
+                    Item::Provider(p) => {
+                        s.matches.push((file.location(p.span), text(p.matcher.span)));
+                        p.sections.iter().flat_map(|x| &x.rules).for_each(&mut rule);
+                    }
+                    Item::Section(x) => x.rules.iter().for_each(&mut rule),
+                    Item::Rule(r) => rule(r),
+                }
+            }
+        }
+        s
+    }
+
+    fn find<'a>(list: &'a [(Location, String)], at: &Location) -> &'a str {
+        list.iter().find(|(l, _)| l == at).map_or("", |(_, t)| t.as_str())
+    }
+}
+
+fn candidates_human(trace: &Trace, sources: &Sources) {
+    if trace.candidates.is_empty() {
+        println!("  no provider block's `match` can hold for this host");
+        return;
+    }
+    println!("  candidates for this host, in the order tried (exact host, then pattern, then any host):");
+    for c in &trace.candidates {
+        println!(
+            "  {} {:<24} {}  match {}",
+            if c.matched { "✓" } else { "✗" },
+            c.provider,
+            c.location,
+            Sources::find(&sources.matches, &c.location)
+        );
+    }
+}
+
+fn candidates_json(trace: &Trace, sources: &Sources) -> Vec<serde_json::Value> {
+    trace
+        .candidates
+        .iter()
+        .map(|c: &Candidate| {
+            json!({
+                "provider": c.provider,
+                "location": c.location,
+                "matched": c.matched,
+                "match": Sources::find(&sources.matches, &c.location),
+            })
+        })
+        .collect()
+}
+
+fn steps_human(trace: &Trace, sources: &Sources, title: &str) {
+    println!();
+    if trace.steps.is_empty() {
+        println!("no rules apply");
+        return;
+    }
+    println!("{title}");
+    for s in &trace.steps {
+        let cond = if s.held { "true " } else { "false" };
+        println!("  {:<32} {:<44} {cond}  {}", s.rule, s.location.to_string(), s.effect);
+        let text = Sources::find(&sources.rules, &s.location);
+        if !text.is_empty() {
+            println!("      {text}");
+        }
+    }
+}
+
+fn steps_json(trace: &Trace, sources: &Sources) -> Vec<serde_json::Value> {
+    trace
+        .steps
+        .iter()
+        .map(|s: &Step| {
+            json!({
+                "rule": s.rule,
+                "location": s.location,
+                "held": s.held,
+                "effect": s.effect,
+                "text": Sources::find(&sources.rules, &s.location),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,515 @@
+//! Reasoning about conditions for the lint rules: evaluation under known
+//! facts, implication and disjointness. Sound but incomplete: `true` means
+//! proven, `false` means "not proven" (the rules then stay quiet).
+
+use regex::RegexBuilder;
+
+use crate::syntax::ast::{Cond, CondKind, Operand, Part, Test, Value};
+use crate::vocab::{Attr, Kind};
+
+/// A three-valued truth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Tri {
+    True,
+    False,
+    Unknown,
+}
+
+impl Tri {
+    fn not(self) -> Tri {
+        match self {
+            Tri::True => Tri::False,
+            Tri::False => Tri::True,
+            Tri::Unknown => Tri::Unknown,
+        }
+    }
+}
+
+/// What is known about the attributes of every request a rule sees.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Facts {
+    /// The attribute is one of these values.
+    one_of: Vec<(Attr, Vec<String>)>,
+    /// The attribute matches this regex.
+    matches: Vec<(Attr, String)>,
+}
+
+impl Facts {
+    /// The request kinds a rule can see.
+    pub(super) fn kinds(kinds: &[Kind]) -> Facts {
+        Facts {
+            one_of: vec![(Attr::Kind, kinds.iter().map(|k| k.name().to_string()).collect())],
+            matches: Vec::new(),
+        }
+    }
+
+    /// Adds what a provider's `match` guarantees: its top-level `and` parts
+    /// that test an attribute (`match` sees the request as received, and no
+    /// rule changes attributes).
+    pub(super) fn with_match(mut self, matcher: &Cond) -> Facts {
+        let parts = match &matcher.node {
+            CondKind::And(parts) => parts.iter().collect(),
+            _ => vec![matcher],
+        };
+        for part in parts {
+            if let Some((attr, values)) = one_of(part) {
+                self.one_of.push((attr, values));
+            } else if let CondKind::Test(Operand::Name(n), Some(Test::Matches(v))) = &part.node {
+                if let (Some(attr), Some(p)) = (Attr::from_name(&n.node), v.literal()) {
+                    self.matches.push((attr, p));
+                }
+            }
+        }
+        self
+    }
+
+    /// The values `attr` can have, when known.
+    pub(super) fn values(&self, attr: Attr) -> Option<&[String]> {
+        self.one_of
+            .iter()
+            .find(|(a, _)| *a == attr)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// `attr == v`, `attr in [..]`, or an `or` of those on one attribute.
+fn one_of(c: &Cond) -> Option<(Attr, Vec<String>)> {
+    match &c.node {
+        CondKind::Test(Operand::Name(n), Some(t)) => {
+            let attr = Attr::from_name(&n.node)?;
+            let values = match t {
+                Test::Eq(v) => vec![text(attr, v)?],
+                Test::In(vs) => vs.iter().map(|v| text(attr, v)).collect::<Option<_>>()?,
+                _ => return None,
+            };
+            Some((attr, values))
+        }
+        CondKind::Or(parts) => {
+            let mut attr = None;
+            let mut all = Vec::new();
+            for p in parts {
+                let (a, vs) = one_of(p)?;
+                if attr.is_some_and(|x| x != a) {
+                    return None;
+                }
+                attr = Some(a);
+                all.extend(vs);
+            }
+            Some((attr?, all))
+        }
+        _ => None,
+    }
+}
+
+/// A value's text as the evaluator compares it (hosts lower-case, no trailing dot).
+fn text(attr: Attr, v: &Value) -> Option<String> {
+    let t = v.literal()?;
+    Some(if attr == Attr::Host {
+        t.strip_suffix('.').unwrap_or(&t).to_ascii_lowercase()
+    } else {
+        t
+    })
+}
+
+/// What a test reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Subject<'a> {
+    Attr(Attr),
+    Param(&'a str),
+}
+
+pub(super) fn subject(op: &Operand) -> Option<Subject<'_>> {
+    match op {
+        Operand::Name(n) => Some(
+            Attr::from_name(&n.node).map_or(Subject::Param(n.node.as_str()), Subject::Attr),
+        ),
+        Operand::Param(n) => Some(Subject::Param(n.node.as_str())),
+        Operand::Repeated(_) | Operand::Empty(_) => None,
+    }
+}
+
+/// Whether `test` holds for a present subject with value `val`; `None` when
+/// it cannot be told (interpolation, a bad regex).
+fn holds_on(attr: Option<Attr>, test: Option<&Test>, val: &str) -> Option<bool> {
+    let host = attr == Some(Attr::Host);
+    let lit = |v: &Value| match attr {
+        Some(a) => text(a, v),
+        None => v.literal(),
+    };
+    let re = |v: &Value| {
+        RegexBuilder::new(&v.literal()?)
+            .case_insensitive(host)
+            .size_limit(1 << 20)
+            .build()
+            .ok()
+    };
+    let items = |s: &str| -> Vec<String> {
+        s.split([' ', ','])
+            .filter(|i| !i.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    Some(match test {
+        None => !val.is_empty(),
+        Some(Test::Eq(v)) => lit(v)? == val,
+        Some(Test::Ne(v)) => lit(v)? != val,
+        Some(Test::Matches(v)) => re(v)?.is_match(val),
+        Some(Test::NotMatches(v)) => !re(v)?.is_match(val),
+        Some(Test::In(vs)) => {
+            let mut any = false;
+            for v in vs {
+                any |= lit(v)? == val;
+            }
+            any
+        }
+        Some(Test::Contains(v)) => {
+            let item = lit(v)?;
+            items(val).contains(&item)
+        }
+        Some(Test::ContainsMatch(v)) => {
+            let re = re(v)?;
+            items(val).iter().any(|i| re.is_match(i))
+        }
+    })
+}
+
+/// A condition's truth on every request the facts describe.
+pub(super) fn eval(c: &Cond, facts: &Facts) -> Tri {
+    match &c.node {
+        CondKind::And(parts) => {
+            let mut all = Tri::True;
+            for p in parts {
+                match eval(p, facts) {
+                    Tri::False => return Tri::False,
+                    Tri::Unknown => all = Tri::Unknown,
+                    Tri::True => {}
+                }
+            }
+            all
+        }
+        CondKind::Or(parts) => {
+            let mut any = Tri::False;
+            for p in parts {
+                match eval(p, facts) {
+                    Tri::True => return Tri::True,
+                    Tri::Unknown => any = Tri::Unknown,
+                    Tri::False => {}
+                }
+            }
+            any
+        }
+        CondKind::Not(inner) => eval(inner, facts).not(),
+        CondKind::Test(op, test) => match subject(op) {
+            Some(Subject::Attr(attr)) => eval_attr(attr, test.as_ref(), facts),
+            _ => Tri::Unknown,
+        },
+    }
+}
+
+fn eval_attr(attr: Attr, test: Option<&Test>, facts: &Facts) -> Tri {
+    if let Some(values) = facts.values(attr) {
+        let mut seen_true = false;
+        let mut seen_false = false;
+        for v in values {
+            match holds_on(Some(attr), test, v) {
+                Some(true) => seen_true = true,
+                Some(false) => seen_false = true,
+                None => return Tri::Unknown,
+            }
+        }
+        return match (seen_true, seen_false) {
+            (true, false) => Tri::True,
+            (false, true) => Tri::False,
+            _ => Tri::Unknown,
+        };
+    }
+    // A value the attribute's known pattern refuses can never be equal to it.
+    let candidates: Vec<String> = match test {
+        Some(Test::Eq(v)) => text(attr, v).into_iter().collect(),
+        Some(Test::In(vs)) => vs.iter().filter_map(|v| text(attr, v)).collect(),
+        _ => return Tri::Unknown,
+    };
+    let refused = |value: &str| {
+        facts.matches.iter().any(|(a, pattern)| {
+            *a == attr
+                && RegexBuilder::new(pattern)
+                    .case_insensitive(attr == Attr::Host)
+                    .size_limit(1 << 20)
+                    .build()
+                    .is_ok_and(|re| !re.is_match(value))
+        })
+    };
+    if !candidates.is_empty() && candidates.iter().all(|v| refused(v)) {
+        Tri::False
+    } else {
+        Tri::Unknown
+    }
+}
+
+/// Structural equality, spans aside.
+pub(super) fn same(a: &Cond, b: &Cond) -> bool {
+    match (&a.node, &b.node) {
+        (CondKind::Or(x), CondKind::Or(y)) | (CondKind::And(x), CondKind::And(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (CondKind::Not(x), CondKind::Not(y)) => same(x, y),
+        (CondKind::Test(o1, t1), CondKind::Test(o2, t2)) => {
+            same_operand(o1, o2)
+                && match (t1, t2) {
+                    (None, None) => true,
+                    (Some(t1), Some(t2)) => same_test(t1, t2),
+                    _ => false,
+                }
+        }
+        _ => false,
+    }
+}
+
+fn same_operand(a: &Operand, b: &Operand) -> bool {
+    match (a, b) {
+        (Operand::Repeated(x), Operand::Repeated(y)) | (Operand::Empty(x), Operand::Empty(y)) => {
+            x.node == y.node
+        }
+        _ => match (subject(a), subject(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        },
+    }
+}
+
+fn same_test(a: &Test, b: &Test) -> bool {
+    match (a, b) {
+        (Test::Eq(x), Test::Eq(y))
+        | (Test::Ne(x), Test::Ne(y))
+        | (Test::Matches(x), Test::Matches(y))
+        | (Test::NotMatches(x), Test::NotMatches(y))
+        | (Test::Contains(x), Test::Contains(y))
+        | (Test::ContainsMatch(x), Test::ContainsMatch(y)) => same_value(x, y),
+        (Test::In(x), Test::In(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
+        }
+        _ => false,
+    }
+}
+
+/// Equal text (escapes resolved; `"x"` and `r"x"` are the same value).
+pub(super) fn same_value(a: &Value, b: &Value) -> bool {
+    a.parts.len() == b.parts.len()
+        && a.parts.iter().zip(&b.parts).all(|(x, y)| match (x, y) {
+            (Part::Text(x), Part::Text(y)) => x == y,
+            (Part::Var(x), Part::Var(y)) => x.node == y.node,
+            _ => false,
+        })
+}
+
+/// The positive test behind `!=` and `!~`.
+fn positive(t: &Test) -> Option<Test> {
+    match t {
+        Test::Ne(v) => Some(Test::Eq(v.clone())),
+        Test::NotMatches(v) => Some(Test::Matches(v.clone())),
+        _ => None,
+    }
+}
+
+/// Whether every request satisfying `a` satisfies `b`.
+pub(super) fn implies(a: &Cond, b: &Cond) -> bool {
+    if same(a, b) {
+        return true;
+    }
+    if let CondKind::And(bs) = &b.node {
+        return bs.iter().all(|bi| implies(a, bi));
+    }
+    if let CondKind::Or(as_) = &a.node {
+        return as_.iter().all(|ai| implies(ai, b));
+    }
+    if let CondKind::And(as_) = &a.node {
+        if as_.iter().any(|ai| implies(ai, b)) {
+            return true;
+        }
+    }
+    if let CondKind::Or(bs) = &b.node {
+        if bs.iter().any(|bi| implies(a, bi)) {
+            return true;
+        }
+    }
+    match (&a.node, &b.node) {
+        (CondKind::Not(x), CondKind::Not(y)) => implies(y, x),
+        (CondKind::Test(oa, ta), CondKind::Not(y)) => match &y.node {
+            CondKind::Test(ob, tb) => test_excludes(oa, ta.as_ref(), ob, tb.as_ref()),
+            _ => false,
+        },
+        (CondKind::Test(oa, ta), CondKind::Test(ob, tb)) => {
+            test_implies(oa, ta.as_ref(), ob, tb.as_ref())
+        }
+        _ => false,
+    }
+}
+
+/// `a` holds ⇒ `b` holds, for two comparisons.
+fn test_implies(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test>) -> bool {
+    let (Some(sa), Some(sb)) = (subject(oa), subject(ob)) else {
+        return false;
+    };
+    if sa != sb {
+        return false;
+    }
+    let attr = match sa {
+        Subject::Attr(a) => Some(a),
+        Subject::Param(_) => None,
+    };
+    // `!=` / `!~` on both sides: the positives imply the other way round.
+    if let (Some(pa), Some(pb)) = (ta.and_then(positive), tb.and_then(positive)) {
+        return test_implies(ob, Some(&pb), oa, Some(&pa));
+    }
+    if ta.and_then(positive).is_some() {
+        return false;
+    }
+    if let Some(values) = finite(attr, ta) {
+        return !values.is_empty()
+            && values.iter().all(|v| holds_on(attr, tb, v) == Some(true));
+    }
+    match (ta, tb) {
+        (_, None) if attr.is_none() => matches!(ta, Some(Test::Contains(v)) if v.literal().is_some_and(|t| !t.is_empty())),
+        _ => false,
+    }
+}
+
+/// `a` holds ⇒ `b` does not hold, for two comparisons.
+fn test_excludes(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test>) -> bool {
+    let (Some(sa), Some(sb)) = (subject(oa), subject(ob)) else {
+        return false;
+    };
+    if sa != sb {
+        return false;
+    }
+    let attr = match sa {
+        Subject::Attr(a) => Some(a),
+        Subject::Param(_) => None,
+    };
+    if let Some(pb) = tb.and_then(positive) {
+        // ¬(s != v) is s == v (or s absent): implied by a test that needs
+        // the value v.
+        return test_implies(oa, ta, ob, Some(&pb));
+    }
+    if let Some(pa) = ta.and_then(positive) {
+        // s != v excludes s == v.
+        return tb.is_some_and(|tb| same_test(&pa, tb));
+    }
+    match finite(attr, ta) {
+        Some(values) => values.iter().all(|v| holds_on(attr, tb, v) == Some(false)),
+        None => false,
+    }
+}
+
+/// The values a test admits, when there are finitely many.
+fn finite(attr: Option<Attr>, t: Option<&Test>) -> Option<Vec<String>> {
+    let lit = |v: &Value| match attr {
+        Some(a) => text(a, v),
+        None => v.literal(),
+    };
+    match t {
+        Some(Test::Eq(v)) => Some(vec![lit(v)?]),
+        Some(Test::In(vs)) => vs.iter().map(lit).collect(),
+        _ => None,
+    }
+}
+
+/// Whether no request satisfies both `a` and `b` (read at the same moment).
+pub(super) fn disjoint(a: &Cond, b: &Cond) -> bool {
+    if let CondKind::Or(as_) = &a.node {
+        return as_.iter().all(|ai| disjoint(ai, b));
+    }
+    if let CondKind::Or(bs) = &b.node {
+        return bs.iter().all(|bi| disjoint(a, bi));
+    }
+    if let CondKind::And(as_) = &a.node {
+        if as_.iter().any(|ai| disjoint(ai, b)) {
+            return true;
+        }
+    }
+    if let CondKind::And(bs) = &b.node {
+        if bs.iter().any(|bi| disjoint(a, bi)) {
+            return true;
+        }
+    }
+    match (&a.node, &b.node) {
+        (CondKind::Not(x), _) => implies(b, x),
+        (_, CondKind::Not(y)) => implies(a, y),
+        (CondKind::Test(oa, ta), CondKind::Test(ob, tb)) => {
+            test_excludes(oa, ta.as_ref(), ob, tb.as_ref())
+                || test_excludes(ob, tb.as_ref(), oa, ta.as_ref())
+        }
+        _ => false,
+    }
+}
+
+/// The parameters a condition reads (`None`: it reads them all).
+pub(super) fn reads<'a>(c: &'a Cond, out: &mut Vec<&'a str>) {
+    match &c.node {
+        CondKind::Or(parts) | CondKind::And(parts) => parts.iter().for_each(|p| reads(p, out)),
+        CondKind::Not(inner) => reads(inner, out),
+        CondKind::Test(op, _) => match op {
+            Operand::Repeated(n) | Operand::Empty(n) | Operand::Param(n) => out.push(&n.node),
+            Operand::Name(n) => {
+                if Attr::from_name(&n.node).is_none() {
+                    out.push(&n.node)
+                }
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::ast::{File, Item};
+    use crate::syntax::parse;
+
+    /// The guard of the one rule in `drop x if COND`.
+    fn c(src: &str) -> Cond {
+        let File { items } = parse(&format!("drop x if {src}")).unwrap();
+        let Some(Item::Rule(r)) = items.into_iter().next() else { panic!() };
+        r.guard.unwrap()
+    }
+
+    #[test]
+    fn implication() {
+        assert!(implies(&c("a == \"x\""), &c("a")));
+        assert!(implies(&c("a == \"x\""), &c("a in [\"x\", \"y\"]")));
+        assert!(implies(&c("a in [\"x\"]"), &c("a ~ \"^x$\"")));
+        assert!(implies(&c("a and b"), &c("b")));
+        assert!(implies(&c("a"), &c("a or b")));
+        assert!(implies(&c("not a"), &c("not (a and b)")));
+        assert!(implies(&c("a == \"x\""), &c("a != \"y\"")));
+        assert!(implies(&c("a != \"x\""), &c("not a == \"x\"")));
+        assert!(!implies(&c("a"), &c("a and b")));
+        assert!(!implies(&c("a == \"\""), &c("a")));
+        assert!(!implies(&c("a ~ \"x\""), &c("a")));
+        assert!(implies(&c("a contains \"x\""), &c("a")));
+        assert!(implies(&c("host == \"A.example.\""), &c("host == \"a.example\"")));
+    }
+
+    #[test]
+    fn disjointness() {
+        assert!(disjoint(&c("a == \"x\""), &c("a == \"y\"")));
+        assert!(disjoint(&c("a"), &c("not a")));
+        assert!(!disjoint(&c("a == \"x\" and b"), &c("c or a in [\"y\"]")));
+        assert!(disjoint(&c("a == \"x\" and b"), &c("a in [\"y\", \"z\"]")));
+        assert!(disjoint(&c("path == \"/a\""), &c("path ~ \"^/b\"")));
+        assert!(!disjoint(&c("path ~ \"^/a\""), &c("path ~ \"^/b\"")));
+        assert!(!disjoint(&c("a"), &c("b")));
+    }
+
+    #[test]
+    fn evaluation_under_facts() {
+        let m = c("host in [\"a.example\", \"b.example\"] and path ~ \"^/v2/\"");
+        let facts = Facts::kinds(&[Kind::Authorize]).with_match(&m);
+        assert_eq!(eval(&c("host == \"c.example\""), &facts), Tri::False);
+        assert_eq!(eval(&c("host ~ \"example$\""), &facts), Tri::True);
+        assert_eq!(eval(&c("host == \"a.example\""), &facts), Tri::Unknown);
+        assert_eq!(eval(&c("path == \"/v1/x\""), &facts), Tri::False);
+        assert_eq!(eval(&c("kind == \"token\" and scope"), &facts), Tri::False);
+        assert_eq!(eval(&c("kind == \"token\" or scope"), &facts), Tri::Unknown);
+        assert_eq!(eval(&c("not kind == \"token\""), &facts), Tri::True);
+    }
+}

@@ -1,0 +1,331 @@
+//! `policyc lint`: every load error, plus warnings about policies that load
+//! but probably do not do what their author meant. docs/lints.md documents
+//! each rule under its code.
+//!
+//! [`lint`] parses and checks the files itself, so one call reports syntax
+//! errors, check errors (`E0xx`) and lint findings (`L0xx`) together, each
+//! with a span in its file. Lint findings can be silenced for one line or
+//! rule with `# policyc: ignore[L001]`, and their level set by [`Config`].
+
+mod config;
+mod host_regex;
+mod ignore;
+mod logic;
+mod names;
+mod providers;
+mod reach;
+mod walk;
+
+use std::collections::HashSet;
+
+use miette::Diagnostic as _;
+use serde::{Deserialize, Serialize};
+
+pub use config::{Config, ConfigError, CONFIG_FILE};
+
+use crate::source::{PolicyDiagnostic, SourceFile};
+use crate::syntax::ast;
+use crate::syntax::Span;
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Not reported.
+    Allow,
+    /// Reported; fails `policyc lint` only with `--deny-warnings`.
+    Warn,
+    /// Reported; always fails `policyc lint`.
+    Error,
+}
+
+impl Level {
+    /// `allow`, `warn` or `error`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        }
+    }
+}
+
+/// A lint rule: its stable code and name, default level and summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LintRule {
+    /// Stable code, e.g. `L001` (an anchor in docs/lints.md).
+    pub code: &'static str,
+    /// Stable kebab-case name, e.g. `unanchored-host-regex`.
+    pub name: &'static str,
+    /// The level when no config changes it.
+    pub default_level: Level,
+    /// One line on what it finds.
+    pub summary: &'static str,
+}
+
+/// `L001` `unanchored-host-regex`: a host regex without `^` and `$` also matches look-alike hosts.
+pub const L001: LintRule = LintRule {
+    code: "L001",
+    name: "unanchored-host-regex",
+    default_level: Level::Error,
+    summary: "a host regex without `^` and `$` also matches look-alike hosts",
+};
+
+/// `L002` `unescaped-dot-in-host-regex`: a single `.` in a host regex matches any character, not just a dot.
+pub const L002: LintRule = LintRule {
+    code: "L002",
+    name: "unescaped-dot-in-host-regex",
+    default_level: Level::Error,
+    summary: "a single `.` in a host regex matches any character, not just a dot",
+};
+
+/// `L003` `misspelt-name`: a name close to an attribute, a well-known parameter or a keyword.
+pub const L003: LintRule = LintRule {
+    code: "L003",
+    name: "misspelt-name",
+    default_level: Level::Warn,
+    summary: "a name close to an attribute, a well-known parameter or a keyword",
+};
+
+/// `L004` `unreachable-rule`: a rule that can never fire.
+pub const L004: LintRule = LintRule {
+    code: "L004",
+    name: "unreachable-rule",
+    default_level: Level::Warn,
+    summary: "a rule that can never fire",
+};
+
+/// `L005` `conflicting-set`: two rules set one parameter to different values under overlapping conditions.
+pub const L005: LintRule = LintRule {
+    code: "L005",
+    name: "conflicting-set",
+    default_level: Level::Warn,
+    summary: "two rules set one parameter to different values under overlapping conditions",
+};
+
+/// `L006` `overlapping-providers`: two provider blocks match some of the same requests.
+pub const L006: LintRule = LintRule {
+    code: "L006",
+    name: "overlapping-providers",
+    default_level: Level::Warn,
+    summary: "two provider blocks match some of the same requests",
+};
+
+/// `L007` `untested-provider`: no test case names this provider.
+pub const L007: LintRule = LintRule {
+    code: "L007",
+    name: "untested-provider",
+    default_level: Level::Warn,
+    summary: "no test case names this provider",
+};
+
+/// `L008` `useless-ignore`: an ignore comment that silences nothing or names an unknown rule.
+pub const L008: LintRule = LintRule {
+    code: "L008",
+    name: "useless-ignore",
+    default_level: Level::Warn,
+    summary: "an ignore comment that silences nothing or names an unknown rule",
+};
+
+/// Every lint rule, in code order.
+pub const RULES: &[LintRule] = &[L001, L002, L003, L004, L005, L006, L007, L008];
+
+/// The rule with this code (`L001`, `policy::L001`) or name.
+pub fn rule(code_or_name: &str) -> Option<&'static LintRule> {
+    let key = code_or_name.trim().trim_start_matches("policy::");
+    RULES
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(key) || r.name == key)
+}
+
+/// A secondary location: another part of the same policy involved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    /// Index of the file in the slice given to [`lint`].
+    pub file: usize,
+    /// Where.
+    pub span: Span,
+    /// What it is.
+    pub message: String,
+}
+
+/// One problem found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// `L001`…, or the load error's code (`E013`…).
+    pub code: String,
+    /// The lint rule's name; `None` for load errors.
+    pub name: Option<&'static str>,
+    /// `Warn` or `Error` (allowed findings are not returned).
+    pub level: Level,
+    /// Index of the file in the slice given to [`lint`].
+    pub file: usize,
+    /// The text at fault.
+    pub span: Span,
+    /// What is wrong.
+    pub message: String,
+    /// The label under the text, if any.
+    pub label: Option<String>,
+    /// Other places involved.
+    pub related: Vec<Related>,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+/// What [`lint`] needs besides the files.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Names of providers some test case exercises; `None` skips `L007`.
+    pub tested: Option<HashSet<String>>,
+    /// Level overrides.
+    pub config: Config,
+}
+
+/// A lint finding before levels and ignore comments are applied.
+#[derive(Debug, Clone)]
+pub(crate) struct Raw {
+    pub rule: &'static LintRule,
+    pub file: usize,
+    pub span: Span,
+    pub message: String,
+    pub label: Option<String>,
+    pub related: Vec<Related>,
+    pub help: Option<String>,
+}
+
+impl Raw {
+    pub(crate) fn new(
+        rule: &'static LintRule,
+        file: usize,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            rule,
+            file,
+            span,
+            message: message.into(),
+            label: None,
+            related: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub(crate) fn label(mut self, text: impl Into<String>) -> Self {
+        self.label = Some(text.into());
+        self
+    }
+
+    pub(crate) fn help(mut self, text: impl Into<String>) -> Self {
+        self.help = Some(text.into());
+        self
+    }
+
+    pub(crate) fn related(mut self, file: usize, span: Span, message: impl Into<String>) -> Self {
+        self.related.push(Related {
+            file,
+            span,
+            message: message.into(),
+        });
+        self
+    }
+}
+
+/// Parses, checks and lints `files` as one policy (provider names and
+/// overlaps are compared across all of them). Findings come sorted by file
+/// and position.
+pub fn lint(files: &[SourceFile], opts: &Options) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut parsed: Vec<(SourceFile, ast::File)> = Vec::with_capacity(files.len());
+    let mut parsed_index = Vec::with_capacity(files.len());
+    for (i, f) in files.iter().enumerate() {
+        match crate::syntax::parse(&f.text) {
+            Ok(ast) => {
+                parsed.push((f.clone(), ast));
+                parsed_index.push(i);
+            }
+            Err(e) => out.push(from_load_error(&PolicyDiagnostic::new(e, f), i)),
+        }
+    }
+    for d in super::check(&parsed) {
+        let file = files
+            .iter()
+            .position(|f| f.name == d.location().file)
+            .unwrap_or(0);
+        out.push(from_load_error(&d, file));
+    }
+
+    let mut raw = Vec::new();
+    let trees: Vec<(usize, &ast::File)> = parsed_index
+        .iter()
+        .copied()
+        .zip(parsed.iter().map(|(_, a)| a))
+        .collect();
+    for &(file, tree) in &trees {
+        let src = files.get(file).map_or("", |f| f.text.as_ref());
+        host_regex::lint(file, src, tree, &mut raw);
+        names::lint(file, src, tree, &mut raw);
+    }
+    reach::lint(files, &trees, &mut raw);
+    providers::lint(&trees, opts.tested.as_ref(), &mut raw);
+
+    for r in ignore::apply(files, &trees, raw) {
+        let level = opts.config.level(r.rule);
+        if level == Level::Allow {
+            continue;
+        }
+        out.push(Finding {
+            code: r.rule.code.to_string(),
+            name: Some(r.rule.name),
+            level,
+            file: r.file,
+            span: r.span,
+            message: r.message,
+            label: r.label,
+            related: r.related,
+            help: r.help,
+        });
+    }
+    out.sort_by(|a, b| (a.file, a.span.start, &a.code).cmp(&(b.file, b.span.start, &b.code)));
+    out
+}
+
+/// A load error (syntax or check) as a finding of level `Error`.
+pub fn from_load_error(d: &PolicyDiagnostic, file: usize) -> Finding {
+    let mut labels: Vec<(Span, Option<String>)> = d
+        .labels()
+        .map(|ls| {
+            ls.map(|l| {
+                (
+                    Span::new(l.offset(), l.offset() + l.len()),
+                    l.label().map(str::to_string),
+                )
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    let (span, label) = if labels.is_empty() {
+        (Span::default(), None)
+    } else {
+        labels.remove(0)
+    };
+    let code = d.code_str();
+    Finding {
+        code: code.trim_start_matches("policy::").to_string(),
+        name: None,
+        level: Level::Error,
+        file,
+        span,
+        message: d.to_string(),
+        label,
+        related: labels
+            .into_iter()
+            .map(|(span, message)| Related {
+                file,
+                span,
+                message: message.unwrap_or_default(),
+            })
+            .collect(),
+        help: d.help_str(),
+    }
+}

@@ -1,0 +1,184 @@
+//! `L006` provider blocks whose matches overlap, and `L007` provider blocks
+//! no test case names.
+
+use std::collections::{HashMap, HashSet};
+
+use super::logic::{self, Facts, Tri};
+use super::{Raw, L006, L007};
+use crate::syntax::ast::{Cond, CondKind, File, Item, Operand, Provider, Test};
+
+/// How a provider's `match` constrains the host (as the host index sees it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Key {
+    Exact(Vec<String>),
+    Pattern(String),
+    Any,
+}
+
+struct Block<'a> {
+    file: usize,
+    provider: &'a Provider,
+    key: Key,
+    /// The `match` parts other than the host test.
+    rest: Vec<&'a Cond>,
+}
+
+pub(super) fn lint(
+    trees: &[(usize, &File)],
+    tested: Option<&HashSet<String>>,
+    out: &mut Vec<Raw>,
+) {
+    let mut seen = HashSet::new();
+    let mut blocks = Vec::new();
+    for &(file, tree) in trees {
+        for item in &tree.items {
+            let Item::Provider(p) = item else { continue };
+            if let Some(tested) = tested {
+                if !tested.contains(&p.name.node) {
+                    out.push(
+                        Raw::new(&L007, file, p.name.span, format!("provider `{}` has no test case", p.name.node))
+                            .label("no case names this provider")
+                            .help(format!(
+                                "add a case with \"provider\": \"{}\" to a tests/*.json file beside the policy (see docs/testing.md)",
+                                p.name.node
+                            )),
+                    );
+                }
+            }
+            // A duplicate name is already E012; compare each name once.
+            if seen.insert(p.name.node.as_str()) {
+                blocks.push(block(file, p));
+            }
+        }
+    }
+    overlaps(&blocks, out);
+}
+
+fn block(file: usize, p: &Provider) -> Block<'_> {
+    let parts: Vec<&Cond> = match &p.matcher.node {
+        CondKind::And(parts) => parts.iter().collect(),
+        _ => vec![&p.matcher],
+    };
+    let mut key = Key::Any;
+    let mut rest = Vec::new();
+    for part in parts {
+        if key == Key::Any {
+            if let Some(hosts) = exact_hosts(part) {
+                key = Key::Exact(hosts);
+                continue;
+            }
+            if let CondKind::Test(Operand::Name(n), Some(Test::Matches(v))) = &part.node {
+                if n.node == "host" {
+                    if let Some(pattern) = v.literal() {
+                        key = Key::Pattern(pattern);
+                        continue;
+                    }
+                }
+            }
+        }
+        rest.push(part);
+    }
+    Block {
+        file,
+        provider: p,
+        key,
+        rest,
+    }
+}
+
+/// The hosts of `host == …`, `host in […]` or an `or` of them.
+fn exact_hosts(c: &Cond) -> Option<Vec<String>> {
+    let facts = Facts::default().with_match(c);
+    let hosts = facts.values(crate::vocab::Attr::Host)?.to_vec();
+    // `with_match` only takes such tests whole, so `c` is exactly one.
+    Some(hosts)
+}
+
+fn overlaps(blocks: &[Block<'_>], out: &mut Vec<Raw>) {
+    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut any = Vec::new();
+    for (i, b) in blocks.iter().enumerate() {
+        match &b.key {
+            Key::Exact(hosts) => {
+                for h in hosts {
+                    let g = groups.entry(format!("={h}")).or_default();
+                    if g.last() != Some(&i) {
+                        g.push(i);
+                    }
+                }
+            }
+            Key::Pattern(p) => groups.entry(format!("~{p}")).or_default().push(i),
+            Key::Any => any.push(i),
+        }
+    }
+    let mut keys: Vec<&String> = groups.keys().collect();
+    keys.sort();
+    let mut reported = HashSet::new();
+    let mut check = |group: &[usize], what: &str| {
+        for (x, &i) in group.iter().enumerate() {
+            for &j in group.iter().skip(x + 1) {
+                let (Some(a), Some(b)) = (blocks.get(i), blocks.get(j)) else {
+                    continue;
+                };
+                if !reported.insert((i, j)) {
+                    continue;
+                }
+                if let Some(raw) = overlap(a, b, what) {
+                    out.push(raw);
+                }
+            }
+        }
+    };
+    for k in keys {
+        if let Some(group) = groups.get(k) {
+            let what = match k.split_at(1) {
+                ("=", h) => format!("requests to `{h}`"),
+                (_, p) => format!("hosts matching `{p}`"),
+            };
+            check(group, &what);
+        }
+    }
+    check(&any, "requests to any host");
+}
+
+/// `a` is loaded before `b` and shares `b`'s host tier and key.
+fn overlap(a: &Block<'_>, b: &Block<'_>, what: &str) -> Option<Raw> {
+    let facts = Facts::default();
+    let covers = |x: &[&Cond], y: &[&Cond]| {
+        x.iter().all(|xc| {
+            logic::eval(xc, &facts) == Tri::True || y.iter().any(|yc| logic::implies(yc, xc))
+        })
+    };
+    let (an, bn) = (&a.provider.name.node, &b.provider.name.node);
+    let b_in_a = covers(&a.rest, &b.rest);
+    let a_in_b = covers(&b.rest, &a.rest);
+    if !b_in_a && !a_in_b {
+        return None;
+    }
+    let whole = match (&a.key, &b.key) {
+        (Key::Exact(ha), Key::Exact(hb)) => hb.iter().all(|h| ha.contains(h)),
+        _ => true,
+    };
+    let (message, help) = if b_in_a && whole {
+        (
+            format!("provider `{bn}` can never match: `{an}` takes every request it matches"),
+            format!("`{an}` is loaded first and its `match` admits all of `{bn}`'s; narrow `{an}`'s `match` (e.g. with a `path` condition) or merge the blocks"),
+        )
+    } else if b_in_a {
+        (
+            format!("provider `{bn}` overlaps `{an}`: for {what}, `{an}` takes every request `{bn}` matches"),
+            format!("the first block loaded wins; tell them apart with a `path` condition or merge the blocks"),
+        )
+    } else {
+        (
+            format!("provider `{bn}` overlaps `{an}`: for {what}, both match some requests"),
+            format!("`{an}` is loaded first and takes the requests both match; if that is intended, add `# policyc: ignore[L006]`, else tell them apart with a `path` condition"),
+        )
+    };
+    Some(
+        Raw::new(&L006, b.file, b.provider.matcher.span, message)
+            .label("overlapping `match`")
+            .related(a.file, a.provider.matcher.span, format!("`{an}` matches here first"))
+            .help(help),
+    )
+}

@@ -1,0 +1,108 @@
+//! Ways through a parsed policy that several lint rules share.
+
+use crate::syntax::ast::{self, Cond, CondKind, File, Item, Operand, Test};
+use crate::vocab::Kind;
+
+/// A rule and the file it is in.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RuleRef<'a> {
+    pub file: usize,
+    pub rule: &'a ast::Rule,
+}
+
+/// The rules one request kind runs in one place, in evaluation order.
+#[derive(Debug, Clone)]
+pub(super) struct RuleList<'a> {
+    pub kind: Kind,
+    /// The provider block (with its file), or `None` for global rules.
+    pub provider: Option<(usize, &'a ast::Provider)>,
+    pub rules: Vec<RuleRef<'a>>,
+}
+
+/// Every rule list: one per provider section, and one global list per kind
+/// (top-level sections and bare rules of every file, in load order).
+pub(super) fn rule_lists<'a>(trees: &[(usize, &'a File)]) -> Vec<RuleList<'a>> {
+    let mut global: Vec<RuleList<'a>> = Kind::ALL
+        .iter()
+        .map(|&kind| RuleList {
+            kind,
+            provider: None,
+            rules: Vec::new(),
+        })
+        .collect();
+    let mut out = Vec::new();
+    for &(file, tree) in trees {
+        for item in &tree.items {
+            match item {
+                Item::Provider(p) => {
+                    for s in &p.sections {
+                        let Some(kind) = Kind::from_name(&s.name.node) else {
+                            continue;
+                        };
+                        out.push(RuleList {
+                            kind,
+                            provider: Some((file, p)),
+                            rules: s.rules.iter().map(|rule| RuleRef { file, rule }).collect(),
+                        });
+                    }
+                }
+                Item::Section(s) => {
+                    let Some(kind) = Kind::from_name(&s.name.node) else {
+                        continue;
+                    };
+                    if let Some(list) = global.iter_mut().find(|l| l.kind == kind) {
+                        list.rules.extend(s.rules.iter().map(|rule| RuleRef { file, rule }));
+                    }
+                }
+                Item::Rule(rule) => {
+                    for list in &mut global {
+                        if list.kind != Kind::Callback {
+                            list.rules.push(RuleRef { file, rule });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out.extend(global.into_iter().filter(|l| !l.rules.is_empty()));
+    out
+}
+
+/// Calls `f` on every top-level condition of a file: `match` clauses,
+/// `when` and `if` conditions.
+pub(super) fn conditions<'a>(tree: &'a File, mut f: impl FnMut(&'a Cond)) {
+    let rule = |r: &'a ast::Rule, f: &mut dyn FnMut(&'a Cond)| {
+        if let Some(c) = &r.when {
+            f(c);
+        }
+        if let Some(c) = &r.guard {
+            f(c);
+        }
+    };
+    for item in &tree.items {
+        match item {
+            Item::Provider(p) => {
+                f(&p.matcher);
+                for s in &p.sections {
+                    s.rules.iter().for_each(|r| rule(r, &mut f));
+                }
+            }
+            Item::Section(s) => s.rules.iter().for_each(|r| rule(r, &mut f)),
+            Item::Rule(r) => rule(r, &mut f),
+        }
+    }
+}
+
+/// Calls `f` on every comparison inside a condition.
+pub(super) fn tests<'a>(c: &'a Cond, f: &mut impl FnMut(&'a Operand, Option<&'a Test>)) {
+    match &c.node {
+        CondKind::Or(parts) | CondKind::And(parts) => parts.iter().for_each(|p| tests(p, f)),
+        CondKind::Not(inner) => tests(inner, f),
+        CondKind::Test(operand, test) => f(operand, test.as_ref()),
+    }
+}
+
+/// The rule's condition as one conjunction: `when` and `if` together.
+pub(super) fn rule_conds(r: &ast::Rule) -> Vec<&Cond> {
+    r.when.iter().chain(r.guard.iter()).collect()
+}
