@@ -87,21 +87,41 @@ pub fn run(args: Args) -> ExitCode {
                 "verdict": verdict,
             })),
             Format::Human => {
-                println!("callback  {}", if args.form { "(form_post body)" } else { &args.url });
+                println!(
+                    "callback  {}",
+                    if args.form {
+                        "(form_post body)"
+                    } else {
+                        &args.url
+                    }
+                );
                 let how = match (&args.provider, &args.authorize_url) {
                     (Some(p), _) => format!("named by the gateway: {p}"),
                     (None, Some(u)) => format!("chosen from the authorize URL {u}"),
                     (None, None) => "none given (--provider or --authorize-url)".into(),
                 };
-                println!("provider  {}  ({how})", verdict.provider.as_deref().unwrap_or("none"));
-                candidates_human(&trace, &sources);
-                steps_human(&trace, &sources, "classify rules tried, provider's then global (first that holds decides):");
+                println!(
+                    "provider  {}  ({how})",
+                    verdict.provider.as_deref().unwrap_or("none")
+                );
+                if args.authorize_url.is_some() {
+                    candidates_human(&trace, &sources);
+                }
+                steps_human(
+                    &trace,
+                    &sources,
+                    "classify rules tried, provider's then global (first that holds decides):",
+                );
                 println!();
                 println!(
                     "verdict   {} / {}{}",
                     json!(verdict.outcome).as_str().unwrap_or(""),
                     verdict.category.name(),
-                    if verdict.retryable { " (retryable)" } else { "" }
+                    if verdict.retryable {
+                        " (retryable)"
+                    } else {
+                        ""
+                    }
                 );
                 println!("rule      {}", verdict.rule);
                 if let Some(h) = &verdict.hint {
@@ -132,7 +152,10 @@ pub fn run(args: Args) -> ExitCode {
         Format::Human => {
             println!("request   {} {}", req.kind().name(), req.url());
             println!("host      {}", req.host());
-            println!("provider  {}", out.provider().unwrap_or("none (only global rules apply)"));
+            println!(
+                "provider  {}",
+                out.provider().unwrap_or("none (only global rules apply)")
+            );
             candidates_human(&trace, &sources);
             steps_human(&trace, &sources, "rules, global then provider's, in order:");
             println!();
@@ -140,12 +163,19 @@ pub fn run(args: Args) -> ExitCode {
                 Some(d) => println!("denied    {} ({} at {})", d.reason, d.rule, d.location),
                 None => {
                     let result = out.body().unwrap_or(out.url());
-                    let same = if out.changes().is_empty() { "  (unchanged)" } else { "" };
+                    let same = if out.changes().is_empty() {
+                        "  (unchanged)"
+                    } else {
+                        ""
+                    };
                     println!("result    {result}{same}");
                 }
             }
             for c in out.changes() {
-                println!("change    {} {} ({} at {})", c.action, c.param, c.rule, c.location);
+                println!(
+                    "change    {} {} ({} at {})",
+                    c.action, c.param, c.rule, c.location
+                );
             }
         }
     }
@@ -167,14 +197,19 @@ impl Sources {
             rules: Vec::new(),
         };
         for file in policy.files() {
-            let (Ok(tree), Ok(lexed)) = (oauth_policy::syntax::parse(&file.text), lex(&file.text)) else {
+            let (Ok(tree), Ok(lexed)) = (oauth_policy::syntax::parse(&file.text), lex(&file.text))
+            else {
                 continue;
             };
             // Source text without comments, whitespace collapsed.
             let text = |span: oauth_policy::syntax::Span| -> String {
                 let mut out = String::new();
                 let mut at = span.start;
-                for c in lexed.comments.iter().filter(|c| c.span.start >= span.start && c.span.end <= span.end) {
+                for c in lexed
+                    .comments
+                    .iter()
+                    .filter(|c| c.span.start >= span.start && c.span.end <= span.end)
+                {
                     out.push_str(file.text.get(at..c.span.start).unwrap_or(""));
                     at = c.span.end;
                 }
@@ -187,7 +222,8 @@ impl Sources {
             for item in &tree.items {
                 match item {
                     Item::Provider(p) => {
-                        s.matches.push((file.location(p.span), text(p.matcher.span)));
+                        s.matches
+                            .push((file.location(p.span), text(p.matcher.span)));
                         p.sections.iter().flat_map(|x| &x.rules).for_each(&mut rule);
                     }
                     Item::Section(x) => x.rules.iter().for_each(&mut rule),
@@ -199,7 +235,9 @@ impl Sources {
     }
 
     fn find<'a>(list: &'a [(Location, String)], at: &Location) -> &'a str {
-        list.iter().find(|(l, _)| l == at).map_or("", |(_, t)| t.as_str())
+        list.iter()
+            .find(|(l, _)| l == at)
+            .map_or("", |(_, t)| t.as_str())
     }
 }
 
@@ -208,7 +246,9 @@ fn candidates_human(trace: &Trace, sources: &Sources) {
         println!("  no provider block's `match` can hold for this host");
         return;
     }
-    println!("  candidates for this host, in the order tried (exact host, then pattern, then any host):");
+    println!(
+        "  candidates for this host, in the order tried (exact host, then pattern, then any host):"
+    );
     for c in &trace.candidates {
         println!(
             "  {} {:<24} {}  match {}",
@@ -244,7 +284,12 @@ fn steps_human(trace: &Trace, sources: &Sources, title: &str) {
     println!("{title}");
     for s in &trace.steps {
         let cond = if s.held { "true " } else { "false" };
-        println!("  {:<32} {:<44} {cond}  {}", s.rule, s.location.to_string(), s.effect);
+        println!(
+            "  {:<32} {:<44} {cond}  {}",
+            s.rule,
+            s.location.to_string(),
+            s.effect
+        );
         let text = Sources::find(&sources.rules, &s.location);
         if !text.is_empty() {
             println!("      {text}");

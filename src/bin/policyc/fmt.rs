@@ -24,7 +24,11 @@ pub struct Args {
 /// would change), one per line.
 pub fn run(args: Args) -> ExitCode {
     let default = [PathBuf::from(".")];
-    let paths = if args.paths.is_empty() { &default[..] } else { &args.paths };
+    let paths = if args.paths.is_empty() {
+        &default[..]
+    } else {
+        &args.paths
+    };
     let mut failed = false;
     let mut changed = 0usize;
     for path in paths {

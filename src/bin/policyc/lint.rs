@@ -64,7 +64,11 @@ pub struct Inputs {
 /// Reads every `.policy` file `paths` name (`.` when empty).
 pub fn inputs(paths: &[PathBuf]) -> Inputs {
     let default = [PathBuf::from(".")];
-    let paths = if paths.is_empty() { &default[..] } else { paths };
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
     let mut out = Inputs {
         files: Vec::new(),
         dirs: Vec::new(),
@@ -133,6 +137,7 @@ pub fn case_files(dir: &Path) -> Vec<PathBuf> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "json") && p.is_file())
+        .map(|p| p.strip_prefix(".").map(Path::to_path_buf).unwrap_or(p))
         .collect();
     v.sort();
     v
@@ -158,7 +163,10 @@ struct Entry {
 
 impl Entry {
     fn from_finding(f: Finding, files: &[SourceFile]) -> Self {
-        let file = files.get(f.file).cloned().unwrap_or_else(|| SourceFile::new("?", ""));
+        let file = files
+            .get(f.file)
+            .cloned()
+            .unwrap_or_else(|| SourceFile::new("?", ""));
         let start = file.line_col(f.span.start);
         let end = file.line_col(f.span.end);
         Entry {
@@ -182,7 +190,14 @@ impl Entry {
     }
 
     /// An error located in a file that is not a policy (a case file, a config).
-    fn elsewhere(code: &str, message: String, path: String, line: usize, column: usize, help: Option<String>) -> Self {
+    fn elsewhere(
+        code: &str,
+        message: String,
+        path: String,
+        line: usize,
+        column: usize,
+        help: Option<String>,
+    ) -> Self {
         Entry {
             code: code.to_string(),
             name: None,
@@ -236,7 +251,9 @@ pub fn run(args: Args) -> ExitCode {
                 }
                 Err(e) => {
                     let (line, column) = match &e {
-                        oauth_policy::testing::CaseFileError::Format { line, column, .. } => (*line, *column),
+                        oauth_policy::testing::CaseFileError::Format { line, column, .. } => {
+                            (*line, *column)
+                        }
                         _ => (1, 1),
                     };
                     entries.push(Entry::elsewhere(
@@ -270,7 +287,10 @@ pub fn run(args: Args) -> ExitCode {
         // Only compiling finds regexes over the engine's size limit.
         if let Err(LoadError::Invalid { diagnostics }) = Policy::from_files(good.clone()) {
             for d in diagnostics {
-                let file = good.iter().position(|f| f.name == d.location().file).unwrap_or(0);
+                let file = good
+                    .iter()
+                    .position(|f| f.name == d.location().file)
+                    .unwrap_or(0);
                 findings.push(lint::from_load_error(&d, file));
             }
         }
@@ -301,7 +321,11 @@ pub fn run(args: Args) -> ExitCode {
 fn load_config(explicit: Option<&Path>, dirs: &[PathBuf]) -> Result<Config, lint::ConfigError> {
     let paths: Vec<PathBuf> = match explicit {
         Some(p) => vec![p.to_path_buf()],
-        None => dirs.iter().map(|d| d.join(CONFIG_FILE)).filter(|p| p.is_file()).collect(),
+        None => dirs
+            .iter()
+            .map(|d| d.join(CONFIG_FILE))
+            .filter(|p| p.is_file())
+            .collect(),
     };
     let mut config = Config::default();
     for path in paths {
@@ -341,7 +365,11 @@ impl fmt::Debug for Rendered<'_> {
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.src.is_none() {
-            write!(f, "{}:{}:{}: ", self.entry.path, self.entry.line, self.entry.column)?;
+            write!(
+                f,
+                "{}:{}:{}: ",
+                self.entry.path, self.entry.line, self.entry.column
+            )?;
         }
         write!(f, "{}", self.entry.message)
     }
@@ -364,7 +392,10 @@ impl Diagnostic for Rendered<'_> {
         })
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.entry.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.entry
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.src.as_ref().map(|s| s as &dyn SourceCode)
@@ -407,7 +438,9 @@ impl Diagnostic for RelatedNote {
         Some(&self.src)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(None, self.span))))
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(None, self.span),
+        )))
     }
 }
 
@@ -574,10 +607,18 @@ fn uri(path: &str) -> String {
 
 /// GitHub Actions workflow commands, one line per entry.
 fn github(entries: &[Entry]) {
-    let data = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let data = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
     let prop = |s: &str| data(s).replace(':', "%3A").replace(',', "%2C");
     for e in entries {
-        let kind = if e.level == Level::Error { "error" } else { "warning" };
+        let kind = if e.level == Level::Error {
+            "error"
+        } else {
+            "warning"
+        };
         let title = match e.name {
             Some(n) => format!("{} {n}", e.code),
             None => e.code.clone(),

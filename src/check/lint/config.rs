@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use super::{rule, Level, LintRule, RULES};
-use crate::suggest;
+use super::{rule, Level, LintRule};
 
 /// The config file `policyc lint` looks for in each policy directory.
 pub const CONFIG_FILE: &str = ".policyc.json";
@@ -58,8 +57,7 @@ impl Config {
         for (key, level) in raw.lints {
             let Some(r) = rule(&key) else {
                 let (line, column) = position(text, &format!("\"{key}\""));
-                let names = RULES.iter().flat_map(|r| [r.code, r.name]);
-                let hint = suggest::closest(&key, names)
+                let hint = super::closest_rule(&key)
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();
                 return Err(ConfigError {
@@ -81,7 +79,8 @@ impl Config {
 
     /// Takes every level `other` sets.
     pub fn merge(&mut self, other: &Config) {
-        self.levels.extend(other.levels.iter().map(|(k, v)| (*k, *v)));
+        self.levels
+            .extend(other.levels.iter().map(|(k, v)| (*k, *v)));
     }
 
     /// The level of `rule`.
@@ -111,7 +110,11 @@ mod tests {
 
     #[test]
     fn codes_and_names() {
-        let c = Config::parse("c", r#"{"lints": {"L007": "allow", "unanchored-host-regex": "warn"}}"#).unwrap();
+        let c = Config::parse(
+            "c",
+            r#"{"lints": {"L007": "allow", "unanchored-host-regex": "warn"}}"#,
+        )
+        .unwrap();
         assert_eq!(c.level(&L007), Level::Allow);
         assert_eq!(c.level(&L001), Level::Warn);
     }
@@ -119,7 +122,7 @@ mod tests {
     #[test]
     fn errors_have_positions() {
         let e = Config::parse("c", "{\n  \"lints\": {\"L0077\": \"allow\"}}").unwrap_err();
-        assert_eq!((e.line, e.column), (2, 14));
+        assert_eq!((e.line, e.column), (2, 13));
         assert!(e.message.contains("did you mean `L007`"), "{}", e.message);
         let e = Config::parse("c", "{\"lints\": {\"L007\": \"off\"}}").unwrap_err();
         assert!(e.message.contains("unknown variant"), "{}", e.message);

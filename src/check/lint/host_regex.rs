@@ -3,7 +3,7 @@
 //! also matches `login.microsoftonline.com.evil.example` and
 //! `loginXmicrosoftonline.com`.
 
-use regex_syntax::ast::{self as rx, Ast, AssertionKind};
+use regex_syntax::ast::{self as rx, AssertionKind, Ast};
 
 use super::walk;
 use super::{Raw, L001, L002};
@@ -68,10 +68,19 @@ fn anchored(ast: &Ast, start: bool) -> bool {
             }
         }
         Ast::Group(g) => anchored(&g.ast, start),
-        Ast::Alternation(alt) => !alt.asts.is_empty() && alt.asts.iter().all(|a| anchored(a, start)),
+        Ast::Alternation(alt) => {
+            !alt.asts.is_empty() && alt.asts.iter().all(|a| anchored(a, start))
+        }
         Ast::Concat(c) => {
-            let mut items = c.asts.iter().filter(|a| !matches!(a, Ast::Flags(_) | Ast::Empty(_)));
-            let edge = if start { items.next() } else { items.next_back() };
+            let mut items = c
+                .asts
+                .iter()
+                .filter(|a| !matches!(a, Ast::Flags(_) | Ast::Empty(_)));
+            let edge = if start {
+                items.next()
+            } else {
+                items.next_back()
+            };
             edge.is_some_and(|a| anchored(a, start))
         }
         _ => false,
@@ -170,15 +179,21 @@ fn check(file: usize, src: &str, v: &Value, out: &mut Vec<Raw>) {
             None => format!("anchor the pattern: `{suggestion}`"),
         };
         out.push(
-            Raw::new(&L001, file, v.span, format!("host regex is not anchored with {missing}"))
-                .label(label)
-                .help(help),
+            Raw::new(
+                &L001,
+                file,
+                v.span,
+                format!("host regex is not anchored with {missing}"),
+            )
+            .label(label)
+            .help(help),
         );
     }
     if let Some(&first) = s.dots.first() {
         // The label goes on the dot when the literal spells the pattern
         // byte for byte, else on the whole literal.
-        let span = source_offset(src, v, &pattern, first).map_or(v.span, |at| Span::new(at, at + 1));
+        let span =
+            source_offset(src, v, &pattern, first).map_or(v.span, |at| Span::new(at, at + 1));
         let example = s.example.clone();
         let count = s.dots.len();
         let message = if count == 1 {

@@ -4,7 +4,7 @@
 //! line, and the whole rule or `match` starting there. `L008` reports ignore
 //! comments that silence nothing.
 
-use super::{rule, Raw, L008, RULES};
+use super::{rule, Raw, L008};
 use crate::source::SourceFile;
 use crate::syntax::ast::{File, Item, Rule};
 use crate::syntax::fmt::{lex, Lexed};
@@ -89,17 +89,18 @@ pub(super) fn apply(files: &[SourceFile], trees: &[(usize, &File)], raw: Vec<Raw
         for (written, known, used) in d.codes {
             let raw = match known {
                 None => {
-                    let hint = crate::suggest::closest(&written, RULES.iter().flat_map(|r| [r.code, r.name]))
-                        .map_or_else(
-                            || "codes and names are listed in docs/lints.md".to_string(),
-                            |s| format!("did you mean `{s}`?"),
-                        );
+                    let hint = super::closest_rule(&written).map_or_else(
+                        || "codes and names are listed in docs/lints.md".to_string(),
+                        |s| format!("did you mean `{s}`?"),
+                    );
                     let what = if written.starts_with('E') {
                         format!("`{written}` is a load error and cannot be ignored")
                     } else {
                         format!("unknown lint `{written}` in an ignore comment")
                     };
-                    Raw::new(&L008, d.file, d.comment, what).label("not a lint").help(hint)
+                    Raw::new(&L008, d.file, d.comment, what)
+                        .label("not a lint")
+                        .help(hint)
                 }
                 Some(code) if !used => Raw::new(
                     &L008,
@@ -108,7 +109,9 @@ pub(super) fn apply(files: &[SourceFile], trees: &[(usize, &File)], raw: Vec<Raw
                     format!("`ignore[{written}]` silences nothing"),
                 )
                 .label(format!("no {code} finding here"))
-                .help("remove the comment, or move it onto (or just above) the line it is meant for"),
+                .help(
+                    "remove the comment, or move it onto (or just above) the line it is meant for",
+                ),
                 Some(_) => continue,
             };
             out.push(raw);
@@ -122,7 +125,10 @@ fn parse(comment: &str) -> Option<Result<Vec<String>, String>> {
     let body = comment.trim_start_matches('#').trim_start();
     let rest = body.strip_prefix("policyc:")?.trim_start();
     let Some(list) = rest.strip_prefix("ignore") else {
-        return Some(Err(format!("unknown directive `policyc: {}`", rest.split_whitespace().next().unwrap_or(""))));
+        return Some(Err(format!(
+            "unknown directive `policyc: {}`",
+            rest.split_whitespace().next().unwrap_or("")
+        )));
     };
     let list = list.trim_start();
     let inner = list
@@ -130,7 +136,9 @@ fn parse(comment: &str) -> Option<Result<Vec<String>, String>> {
         .and_then(|l| l.split_once(']'))
         .map(|(inner, _)| inner);
     let Some(inner) = inner else {
-        return Some(Err("an ignore comment lists the lints it silences: `ignore[L001]`".into()));
+        return Some(Err(
+            "an ignore comment lists the lints it silences: `ignore[L001]`".into(),
+        ));
     };
     let codes: Vec<String> = inner
         .split(',')
@@ -138,7 +146,9 @@ fn parse(comment: &str) -> Option<Result<Vec<String>, String>> {
         .filter(|c| !c.is_empty())
         .collect();
     if codes.is_empty() {
-        return Some(Err("an ignore comment lists the lints it silences: `ignore[L001]`".into()));
+        return Some(Err(
+            "an ignore comment lists the lints it silences: `ignore[L001]`".into(),
+        ));
     }
     Some(Ok(codes))
 }
@@ -156,7 +166,9 @@ fn extents(tree: &File, lx: &Lexed) -> Vec<(usize, usize)> {
         match item {
             Item::Provider(p) => {
                 // `match` is the token before the condition.
-                let i = lx.tokens.partition_point(|t| t.span.start < p.matcher.span.start);
+                let i = lx
+                    .tokens
+                    .partition_point(|t| t.span.start < p.matcher.span.start);
                 let start = i
                     .checked_sub(1)
                     .and_then(|i| lx.tokens.get(i))
@@ -174,10 +186,22 @@ fn extents(tree: &File, lx: &Lexed) -> Vec<(usize, usize)> {
 }
 
 /// What a directive silences.
-fn range(src: &str, lx: &Lexed, extents: &[(usize, usize)], comment: Span, trailing: bool) -> (usize, usize) {
+fn range(
+    src: &str,
+    lx: &Lexed,
+    extents: &[(usize, usize)],
+    comment: Span,
+    trailing: bool,
+) -> (usize, usize) {
     let line_of = |at: usize| {
-        let start = src.get(..at).and_then(|b| b.rfind('\n')).map_or(0, |i| i + 1);
-        let end = src.get(at..).and_then(|a| a.find('\n')).map_or(src.len(), |i| at + i);
+        let start = src
+            .get(..at)
+            .and_then(|b| b.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let end = src
+            .get(at..)
+            .and_then(|a| a.find('\n'))
+            .map_or(src.len(), |i| at + i);
         (start, end)
     };
     if trailing {

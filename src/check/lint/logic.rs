@@ -38,7 +38,10 @@ impl Facts {
     /// The request kinds a rule can see.
     pub(super) fn kinds(kinds: &[Kind]) -> Facts {
         Facts {
-            one_of: vec![(Attr::Kind, kinds.iter().map(|k| k.name().to_string()).collect())],
+            one_of: vec![(
+                Attr::Kind,
+                kinds.iter().map(|k| k.name().to_string()).collect(),
+            )],
             matches: Vec::new(),
         }
     }
@@ -120,9 +123,9 @@ pub(super) enum Subject<'a> {
 
 pub(super) fn subject(op: &Operand) -> Option<Subject<'_>> {
     match op {
-        Operand::Name(n) => Some(
-            Attr::from_name(&n.node).map_or(Subject::Param(n.node.as_str()), Subject::Attr),
-        ),
+        Operand::Name(n) => {
+            Some(Attr::from_name(&n.node).map_or(Subject::Param(n.node.as_str()), Subject::Attr))
+        }
         Operand::Param(n) => Some(Subject::Param(n.node.as_str())),
         Operand::Repeated(_) | Operand::Empty(_) => None,
     }
@@ -365,11 +368,12 @@ fn test_implies(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test>
         return false;
     }
     if let Some(values) = finite(attr, ta) {
-        return !values.is_empty()
-            && values.iter().all(|v| holds_on(attr, tb, v) == Some(true));
+        return !values.is_empty() && values.iter().all(|v| holds_on(attr, tb, v) == Some(true));
     }
     match (ta, tb) {
-        (_, None) if attr.is_none() => matches!(ta, Some(Test::Contains(v)) if v.literal().is_some_and(|t| !t.is_empty())),
+        (_, None) if attr.is_none() => {
+            matches!(ta, Some(Test::Contains(v)) if v.literal().is_some_and(|t| !t.is_empty()))
+        }
         _ => false,
     }
 }
@@ -468,7 +472,9 @@ mod tests {
     /// The guard of the one rule in `drop x if COND`.
     fn c(src: &str) -> Cond {
         let File { items } = parse(&format!("drop x if {src}")).unwrap();
-        let Some(Item::Rule(r)) = items.into_iter().next() else { panic!() };
+        let Some(Item::Rule(r)) = items.into_iter().next() else {
+            panic!()
+        };
         r.guard.unwrap()
     }
 
@@ -486,7 +492,10 @@ mod tests {
         assert!(!implies(&c("a == \"\""), &c("a")));
         assert!(!implies(&c("a ~ \"x\""), &c("a")));
         assert!(implies(&c("a contains \"x\""), &c("a")));
-        assert!(implies(&c("host == \"A.example.\""), &c("host == \"a.example\"")));
+        assert!(implies(
+            &c("host == \"A.example.\""),
+            &c("host == \"a.example\"")
+        ));
     }
 
     #[test]

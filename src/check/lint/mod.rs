@@ -138,6 +138,21 @@ pub fn rule(code_or_name: &str) -> Option<&'static LintRule> {
         .find(|r| r.code.eq_ignore_ascii_case(key) || r.name == key)
 }
 
+/// The code or name of the rule closest to a misspelt one (`L07`, `untested`).
+pub(crate) fn closest_rule(word: &str) -> Option<&'static str> {
+    let lower: Vec<(String, &'static str)> = RULES
+        .iter()
+        .flat_map(|r| {
+            [
+                (r.code.to_ascii_lowercase(), r.code),
+                (r.name.to_string(), r.name),
+            ]
+        })
+        .collect();
+    let hit = crate::suggest::closest(word, lower.iter().map(|(l, _)| l.as_str()))?;
+    lower.iter().find(|(l, _)| l == hit).map(|(_, orig)| *orig)
+}
+
 /// A secondary location: another part of the same policy involved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Related {

@@ -74,14 +74,22 @@ const KNOWN: &[&str] = &[
 pub(super) fn lint(file: usize, src: &str, tree: &File, out: &mut Vec<Raw>) {
     let mut cache: HashMap<String, Option<(String, String)>> = HashMap::new();
     let mut check = |n: &Name, role: Role| {
-        if src.get(n.span.start..n.span.end).is_some_and(|t| t.starts_with('"')) {
+        if src
+            .get(n.span.start..n.span.end)
+            .is_some_and(|t| t.starts_with('"'))
+        {
             return; // `param("…")`: written on purpose
         }
         if role == Role::Dropped && suggest::closest(&n.node, ["empty"]).is_some() {
             out.push(
-                Raw::new(&L003, file, n.span, format!("`drop {}` drops a parameter named `{}`", n.node, n.node))
-                    .label("a parameter name")
-                    .help("did you mean `drop empty`?"),
+                Raw::new(
+                    &L003,
+                    file,
+                    n.span,
+                    format!("`drop {}` drops a parameter named `{}`", n.node, n.node),
+                )
+                .label("a parameter name")
+                .help("did you mean `drop empty`?"),
             );
             return;
         }

@@ -23,11 +23,7 @@ struct Block<'a> {
     rest: Vec<&'a Cond>,
 }
 
-pub(super) fn lint(
-    trees: &[(usize, &File)],
-    tested: Option<&HashSet<String>>,
-    out: &mut Vec<Raw>,
-) {
+pub(super) fn lint(trees: &[(usize, &File)], tested: Option<&HashSet<String>>, out: &mut Vec<Raw>) {
     let mut seen = HashSet::new();
     let mut blocks = Vec::new();
     for &(file, tree) in trees {
@@ -167,7 +163,7 @@ fn overlap(a: &Block<'_>, b: &Block<'_>, what: &str) -> Option<Raw> {
     } else if b_in_a {
         (
             format!("provider `{bn}` overlaps `{an}`: for {what}, `{an}` takes every request `{bn}` matches"),
-            format!("the first block loaded wins; tell them apart with a `path` condition or merge the blocks"),
+            "the first block loaded wins; tell them apart with a `path` condition or merge the blocks".to_string(),
         )
     } else {
         (
@@ -178,7 +174,11 @@ fn overlap(a: &Block<'_>, b: &Block<'_>, what: &str) -> Option<Raw> {
     Some(
         Raw::new(&L006, b.file, b.provider.matcher.span, message)
             .label("overlapping `match`")
-            .related(a.file, a.provider.matcher.span, format!("`{an}` matches here first"))
+            .related(
+                a.file,
+                a.provider.matcher.span,
+                format!("`{an}` matches here first"),
+            )
             .help(help),
     )
 }

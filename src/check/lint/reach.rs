@@ -90,7 +90,11 @@ impl<'a, 'l> List<'a, 'l> {
             files,
             list,
             facts,
-            conds: list.rules.iter().map(|r| walk::rule_conds(r.rule)).collect(),
+            conds: list
+                .rules
+                .iter()
+                .map(|r| walk::rule_conds(r.rule))
+                .collect(),
             dead: vec![false; list.rules.len()],
         }
     }
@@ -118,7 +122,11 @@ impl<'a, 'l> List<'a, 'l> {
     }
 
     fn rule(&self, i: usize) -> Option<(&RuleRef<'a>, &Conj<'a>, &Facts)> {
-        Some((self.list.rules.get(i)?, self.conds.get(i)?, self.facts.get(i)?))
+        Some((
+            self.list.rules.get(i)?,
+            self.conds.get(i)?,
+            self.facts.get(i)?,
+        ))
     }
 
     /// A condition that is false on every request the rule can see.
@@ -189,19 +197,30 @@ impl<'a, 'l> List<'a, 'l> {
             }
             let line = self.line(earlier);
             let what = if self.list.kind == Kind::Callback {
-                format!("the `classify` rule at line {line} decides every callback this one matches")
+                format!(
+                    "the `classify` rule at line {line} decides every callback this one matches"
+                )
             } else if always {
                 format!("the `{keyword}` rule at line {line} always ends evaluation first")
             } else {
                 format!("the `{keyword}` rule at line {line} ends evaluation whenever this rule's condition holds")
             };
             return Some(
-                Raw::new(&L004, r.file, r.rule.action.span, "this rule can never fire")
-                    .label("never reached")
-                    .related(earlier.file, earlier.rule.action.span, "evaluation ends here first")
-                    .help(format!(
-                        "{what}; move this rule above it or narrow the earlier condition"
-                    )),
+                Raw::new(
+                    &L004,
+                    r.file,
+                    r.rule.action.span,
+                    "this rule can never fire",
+                )
+                .label("never reached")
+                .related(
+                    earlier.file,
+                    earlier.rule.action.span,
+                    "evaluation ends here first",
+                )
+                .help(format!(
+                    "{what}; move this rule above it or narrow the earlier condition"
+                )),
             );
         }
         None
@@ -215,10 +234,13 @@ impl<'a, 'l> List<'a, 'l> {
             logic::reads(c, &mut read);
         }
         (j + 1..i).all(|k| {
-            self.list.rules.get(k).is_none_or(|r| match writes(&r.rule.action.node) {
-                Some(w) => !w.iter().any(|p| read.contains(p)),
-                None => read.is_empty(),
-            })
+            self.list
+                .rules
+                .get(k)
+                .is_none_or(|r| match writes(&r.rule.action.node) {
+                    Some(w) => !w.iter().any(|p| read.contains(p)),
+                    None => read.is_empty(),
+                })
         })
     }
 
@@ -226,7 +248,9 @@ impl<'a, 'l> List<'a, 'l> {
     /// different values whose conditions can hold together.
     fn conflicts(&self, out: &mut Vec<Raw>) {
         for i in 0..self.list.rules.len() {
-            let Some((ri, ci, fi)) = self.rule(i) else { continue };
+            let Some((ri, ci, fi)) = self.rule(i) else {
+                continue;
+            };
             let Some((pi, vi, set_i)) = assignment(&ri.rule.action.node) else {
                 continue;
             };
@@ -234,7 +258,9 @@ impl<'a, 'l> List<'a, 'l> {
                 continue;
             }
             for j in 0..i {
-                let Some((rj, cj, _)) = self.rule(j) else { continue };
+                let Some((rj, cj, _)) = self.rule(j) else {
+                    continue;
+                };
                 let Some((pj, vj, set_j)) = assignment(&rj.rule.action.node) else {
                     continue;
                 };
@@ -249,9 +275,15 @@ impl<'a, 'l> List<'a, 'l> {
                 let word = if set_i { "set" } else { "default" };
                 let line = self.line(rj);
                 let (effect, fix) = if set_i {
-                    ("the later value wins", "make the conditions exclusive or drop one rule")
+                    (
+                        "the later value wins",
+                        "make the conditions exclusive or drop one rule",
+                    )
                 } else {
-                    ("the later one never applies where both hold", "make the conditions exclusive or drop one rule")
+                    (
+                        "the later one never applies where both hold",
+                        "make the conditions exclusive or drop one rule",
+                    )
                 };
                 out.push(
                     Raw::new(
@@ -274,14 +306,15 @@ impl<'a, 'l> List<'a, 'l> {
 
 /// Every condition of `b` follows from `a` (or from the facts).
 fn implies_all(a: &Conj<'_>, b: &Conj<'_>, facts: &Facts) -> bool {
-    b.iter().all(|bc| {
-        logic::eval(bc, facts) == Tri::True || a.iter().any(|ac| logic::implies(ac, bc))
-    })
+    b.iter()
+        .all(|bc| logic::eval(bc, facts) == Tri::True || a.iter().any(|ac| logic::implies(ac, bc)))
 }
 
 /// Whether two rules' conditions can never hold on the same request.
 fn exclusive(a: &Conj<'_>, b: &Conj<'_>, facts: &Facts) -> bool {
-    a.iter().chain(b.iter()).any(|c| logic::eval(c, facts) == Tri::False)
+    a.iter()
+        .chain(b.iter())
+        .any(|c| logic::eval(c, facts) == Tri::False)
         || a.iter().any(|x| b.iter().any(|y| logic::disjoint(x, y)))
 }
 

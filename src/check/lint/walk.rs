@@ -51,7 +51,8 @@ pub(super) fn rule_lists<'a>(trees: &[(usize, &'a File)]) -> Vec<RuleList<'a>> {
                         continue;
                     };
                     if let Some(list) = global.iter_mut().find(|l| l.kind == kind) {
-                        list.rules.extend(s.rules.iter().map(|rule| RuleRef { file, rule }));
+                        list.rules
+                            .extend(s.rules.iter().map(|rule| RuleRef { file, rule }));
                     }
                 }
                 Item::Rule(rule) => {
