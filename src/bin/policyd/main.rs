@@ -75,6 +75,14 @@ fn initial(args: &Args) -> Result<(Source, Policy), ExitCode> {
 }
 
 async fn run(args: Args) -> ExitCode {
+    // Watch before loading, so no change can fall between the two.
+    let (tx, rx) = mpsc::channel(1);
+    let watch = match &args.policies {
+        Some(dir) if !args.no_watch && dir.is_dir() => {
+            watch::start_watch(dir, args.debounce, tx.clone())
+        }
+        _ => None,
+    };
     let (source, policy) = match initial(&args) {
         Ok(loaded) => loaded,
         Err(code) => return code,
@@ -125,7 +133,6 @@ async fn run(args: Args) -> ExitCode {
     match &source {
         Source::Builtin => watch::spawn_sighup(None),
         Source::Dir(dir) => {
-            let (tx, rx) = mpsc::channel(1);
             tokio::spawn(reload::Reloader::new(state.clone(), dir.clone()).run(rx));
             watch::spawn(
                 watch::WatchConfig {
@@ -134,6 +141,7 @@ async fn run(args: Args) -> ExitCode {
                     debounce: args.debounce,
                     rescan_interval: args.rescan_interval,
                 },
+                watch,
                 tx.clone(),
             );
             watch::spawn_sighup(Some(tx));

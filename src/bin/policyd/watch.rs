@@ -38,7 +38,7 @@ fn identity(dir: &Path) -> Option<(u64, u64)> {
 }
 
 /// A live watch on one directory.
-struct Watch {
+pub struct Watch {
     _debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
     identity: Option<(u64, u64)>,
 }
@@ -46,7 +46,9 @@ struct Watch {
 /// Watches `dir` itself, non-recursively: editors save by renaming over the
 /// file and Kubernetes swaps a `..data` symlink, so watching the files would
 /// lose them after the first save.
-fn start_watch(dir: &Path, debounce: Duration, tx: mpsc::Sender<Trigger>) -> Option<Watch> {
+/// Start it before the initial load: a change made between the load and
+/// the watch would otherwise wait for the periodic rescan.
+pub fn start_watch(dir: &Path, debounce: Duration, tx: mpsc::Sender<Trigger>) -> Option<Watch> {
     let handler = move |result: DebounceEventResult| match result {
         Ok(events) => {
             if events.iter().any(|e| e.need_rescan()) {
@@ -95,15 +97,10 @@ pub struct WatchConfig {
     pub rescan_interval: Duration,
 }
 
-/// Starts the watcher (renewed by the periodic task if the directory is
-/// replaced or the watch could not be set up) and the periodic rescan.
-pub fn spawn(config: WatchConfig, tx: mpsc::Sender<Trigger>) {
+/// Starts the periodic rescan, which also renews the watch (`watch`, from
+/// `start_watch`) if the directory is replaced or watching failed.
+pub fn spawn(config: WatchConfig, mut watch: Option<Watch>, tx: mpsc::Sender<Trigger>) {
     tokio::spawn(async move {
-        let mut watch = if config.watch {
-            start_watch(&config.dir, config.debounce, tx.clone())
-        } else {
-            None
-        };
         let mut ticks = tokio::time::interval(config.rescan_interval);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         ticks.tick().await; // the first tick is immediate

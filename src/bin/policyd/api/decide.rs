@@ -6,16 +6,15 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use oauth_policy::{Callback, CallbackOutcome, Expectations, Outcome, Request, Verdict};
 use serde::{Deserialize, Serialize};
 
-use super::error::{json_body, ApiError};
+use super::body::JsonBody;
+use super::error::ApiError;
 use crate::decision_log::Entry;
 use crate::redact::Scrubber;
 use crate::state::{rfc3339, AppState, Served};
@@ -23,14 +22,14 @@ use crate::state::{rfc3339, AppState, Served};
 /// `POST /v1/authorize`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AuthorizeBody {
+pub struct AuthorizeBody {
     url: String,
 }
 
 /// `POST /v1/token`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TokenBody {
+pub struct TokenBody {
     url: String,
     body: String,
 }
@@ -38,7 +37,7 @@ struct TokenBody {
 /// `POST /v1/classify`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ClassifyBody {
+pub struct ClassifyBody {
     callback_url: Option<String>,
     form: Option<String>,
     provider: Option<String>,
@@ -176,13 +175,12 @@ fn respond<T: Serialize>(served: &Served, decision: &T) -> Response {
 /// `POST /v1/authorize {url}`.
 pub async fn authorize(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<JsonBody<AuthorizeBody>, ApiError>,
 ) -> Response {
     let started = Instant::now();
     let mut scrub = Scrubber::default();
     let result = (|| {
-        let input: AuthorizeBody = json_body(&headers, body)?;
+        let JsonBody(input) = body?;
         scrub.add_url(&input.url);
         let req = Request::authorize_with(&input.url, &state.limits)?;
         let served = serving(&state)?;
@@ -195,13 +193,12 @@ pub async fn authorize(
 /// `POST /v1/token {url, body}`.
 pub async fn token(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<JsonBody<TokenBody>, ApiError>,
 ) -> Response {
     let started = Instant::now();
     let mut scrub = Scrubber::default();
     let result = (|| {
-        let input: TokenBody = json_body(&headers, body)?;
+        let JsonBody(input) = body?;
         scrub.add_url(&input.url);
         scrub.add_form(&input.body);
         let req = Request::token_with(&input.url, &input.body, &state.limits)?;
@@ -215,13 +212,12 @@ pub async fn token(
 /// `POST /v1/classify {callback_url | form, provider | authorize_url, …}`.
 pub async fn classify(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<JsonBody<ClassifyBody>, ApiError>,
 ) -> Response {
     let started = Instant::now();
     let mut scrub = Scrubber::default();
     let result = (|| {
-        let input: ClassifyBody = json_body(&headers, body)?;
+        let JsonBody(input) = body?;
         let callback = match (&input.callback_url, &input.form) {
             (Some(url), None) => {
                 scrub.add_url(url);

@@ -1,8 +1,7 @@
 //! JSON errors with stable codes. Every bad request is answered with one of
 //! these, never a 500 (that is kept for a bug caught by the panic guard).
 
-use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use oauth_policy::RequestError;
@@ -91,53 +90,4 @@ impl From<RequestError> for ApiError {
         };
         Self::new(status, code, e.to_string())
     }
-}
-
-/// Reads a JSON request body: 415 without a JSON content type, 413 past the
-/// size limit, 400 for malformed JSON, 422 for the wrong fields.
-pub fn json_body<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    body: Result<axum::body::Bytes, BytesRejection>,
-) -> Result<T, ApiError> {
-    let content_type = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if mime != "application/json" {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!("send Content-Type: application/json (got `{content_type}`)"),
-        ));
-    }
-    let bytes = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                rejection.body_text(),
-            )
-        } else {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "unreadable_body",
-                rejection.body_text(),
-            )
-        }
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        use serde_json::error::Category;
-        match e.classify() {
-            Category::Data => ApiError::invalid(e.to_string()),
-            Category::Io | Category::Syntax | Category::Eof => {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string())
-            }
-        }
-    })
 }

@@ -1,5 +1,6 @@
 //! The HTTP API: routes, JSON errors, handlers.
 
+mod body;
 mod decide;
 pub mod error;
 mod status;
