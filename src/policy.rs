@@ -166,7 +166,15 @@ impl Policy {
 
     /// Classifies a callback. Never panics; every input gets a verdict.
     pub fn classify(&self, callback: &Callback, expect: &Expectations) -> Verdict {
-        callback::classify(&self.inner.program, callback, expect)
+        callback::classify(&self.inner.program, callback, expect, None)
+    }
+
+    /// Classifies a callback and records how: the provider candidates (when
+    /// chosen by authorize URL), each classify rule tried, the deciding step.
+    pub fn explain_callback(&self, callback: &Callback, expect: &Expectations) -> (Verdict, Trace) {
+        let mut trace = Trace::default();
+        let verdict = callback::classify(&self.inner.program, callback, expect, Some(&mut trace));
+        (verdict, trace)
     }
 
     /// A content hash of the loaded files (names and texts): equal policies

@@ -11,12 +11,13 @@ use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use super::apply::select;
+use super::apply::{select, Step, Trace};
 use super::cond::Ctx;
 use super::params::Params;
 use super::request::{parse_params, parse_target, Limits, RawParam, Request, RequestError, Target};
 use crate::compile::ir::{Action, Rule};
 use crate::compile::Program;
+use crate::source::Location;
 use crate::vocab::{Category, Kind};
 
 /// A redirect back to the client: its parameters, from a URL's query (or
@@ -37,11 +38,7 @@ impl Callback {
     /// A callback URL.
     pub fn from_url_with(url: &str, limits: &Limits) -> Result<Self, RequestError> {
         let target = parse_target(url, limits)?;
-        let query = target
-            .query
-            .clone()
-            .and_then(|r| target.url.get(r))
-            .unwrap_or("");
+        let query = target.query_str();
         // Responses with response_mode=fragment carry their parameters after
         // `#`; read them there only when the query has none.
         let source = if query.is_empty() {
@@ -174,9 +171,39 @@ impl fmt::Debug for Verdict {
 /// Parameters the built-in checks refuse to see more than once.
 const SINGLE: [&str; 4] = ["code", "state", "error", "iss"];
 
-/// Classifies a callback. Total: every input gets a verdict.
-pub(crate) fn classify(program: &Program, cb: &Callback, expect: &Expectations) -> Verdict {
-    let provider = provider_for(program, expect);
+/// Classifies a callback, recording the decision in `trace` when given.
+/// Total: every input gets a verdict.
+pub(crate) fn classify(
+    program: &Program,
+    cb: &Callback,
+    expect: &Expectations,
+    mut trace: Option<&mut Trace>,
+) -> Verdict {
+    let verdict = decide(program, cb, expect, trace.as_deref_mut());
+    if let Some(t) = trace {
+        if verdict.rule.starts_with("builtin/") {
+            t.steps.push(Step {
+                rule: verdict.rule.clone(),
+                location: Location {
+                    file: "<builtin>".into(),
+                    line: 0,
+                    column: 0,
+                },
+                held: true,
+                effect: format!("decided {}", verdict.category.name()),
+            });
+        }
+    }
+    verdict
+}
+
+fn decide(
+    program: &Program,
+    cb: &Callback,
+    expect: &Expectations,
+    mut trace: Option<&mut Trace>,
+) -> Verdict {
+    let provider = provider_for(program, expect, trace.as_deref_mut());
     let provider_name = provider
         .and_then(|i| program.providers.get(i))
         .map(|p| p.name.clone());
@@ -277,7 +304,7 @@ pub(crate) fn classify(program: &Program, cb: &Callback, expect: &Expectations) 
         let rules = provider_rules
             .iter()
             .chain(program.global.get(Kind::Callback));
-        if let Some(rule) = first_match(rules, &ctx) {
+        if let Some(rule) = first_match(rules, &ctx, trace) {
             if let Action::Classify {
                 category,
                 retryable,
@@ -319,20 +346,47 @@ pub(crate) fn classify(program: &Program, cb: &Callback, expect: &Expectations) 
 }
 
 /// The provider named in the expectations, or chosen from the authorize URL.
-fn provider_for(program: &Program, expect: &Expectations) -> Option<usize> {
+fn provider_for(
+    program: &Program,
+    expect: &Expectations,
+    trace: Option<&mut Trace>,
+) -> Option<usize> {
     if let Some(name) = &expect.provider {
         return program.providers.iter().position(|p| p.name == *name);
     }
     let req = Request::authorize(expect.authorize_url.as_deref()?).ok()?;
     let params = Params::new(req.param_source(), &req.params, false);
-    select(program, &req.target, Kind::Authorize, &params, None)
+    select(program, &req.target, Kind::Authorize, &params, trace)
 }
 
 /// The first classify rule whose condition holds.
-fn first_match<'a>(rules: impl Iterator<Item = &'a Rule>, ctx: &Ctx<'_, '_>) -> Option<&'a Rule> {
-    rules
-        .filter(|r| matches!(r.action, Action::Classify { .. }))
-        .find(|r| r.cond.as_ref().is_none_or(|c| ctx.holds(c)))
+fn first_match<'a>(
+    rules: impl Iterator<Item = &'a Rule>,
+    ctx: &Ctx<'_, '_>,
+    mut trace: Option<&mut Trace>,
+) -> Option<&'a Rule> {
+    for rule in rules {
+        let Action::Classify { category, .. } = &rule.action else {
+            continue;
+        };
+        let held = rule.cond.as_ref().is_none_or(|c| ctx.holds(c));
+        if let Some(t) = trace.as_deref_mut() {
+            t.steps.push(Step {
+                rule: rule.id.clone(),
+                location: rule.location.clone(),
+                held,
+                effect: if held {
+                    format!("classified {}", category.name())
+                } else {
+                    "condition false".into()
+                },
+            });
+        }
+        if held {
+            return Some(rule);
+        }
+    }
+    None
 }
 
 /// Whether the raw `code` decodes to valid UTF-8 (a code that does not is

@@ -129,12 +129,7 @@ impl Request {
     /// An authorization request URL.
     pub fn authorize_with(url: &str, limits: &Limits) -> Result<Self, RequestError> {
         let target = parse_target(url, limits)?;
-        let query = target
-            .query
-            .clone()
-            .and_then(|r| target.url.get(r))
-            .unwrap_or("");
-        let params = parse_params(query, "query", limits)?;
+        let params = parse_params(target.query_str(), "query", limits)?;
         Ok(Self {
             kind: Kind::Authorize,
             target,
@@ -187,13 +182,18 @@ impl Request {
     pub(crate) fn param_source(&self) -> &str {
         match &self.body {
             Some(body) => body,
-            None => self
-                .target
-                .query
-                .clone()
-                .and_then(|r| self.target.url.get(r))
-                .unwrap_or(""),
+            None => self.target.query_str(),
         }
+    }
+}
+
+impl Target {
+    /// The raw query (after `?`, before `#`; empty when there is none).
+    pub fn query_str(&self) -> &str {
+        self.query
+            .clone()
+            .and_then(|r| self.url.get(r))
+            .unwrap_or("")
     }
 }
 

@@ -107,8 +107,41 @@ fn children(pair: Pair<'_, R>) -> Pairs<'_, R> {
     pair.into_inner()
 }
 
+/// Keyword tokens carry no data; the AST builder skips them.
 fn is_keyword(r: R) -> bool {
-    format!("{r:?}").starts_with("kw_")
+    matches!(
+        r,
+        R::kw_provider
+            | R::kw_match
+            | R::kw_when
+            | R::kw_if
+            | R::kw_and
+            | R::kw_or
+            | R::kw_not
+            | R::kw_in
+            | R::kw_contains
+            | R::kw_to
+            | R::kw_from
+            | R::kw_drop
+            | R::kw_empty
+            | R::kw_set
+            | R::kw_default
+            | R::kw_rename
+            | R::kw_add
+            | R::kw_remove
+            | R::kw_convert
+            | R::kw_comma
+            | R::kw_space
+            | R::kw_dedupe
+            | R::kw_deny
+            | R::kw_repeated
+            | R::kw_except
+            | R::kw_stop
+            | R::kw_classify
+            | R::kw_retryable
+            | R::kw_hint
+            | R::kw_param
+    )
 }
 
 fn provider(pair: Pair<'_, R>) -> Result<Provider, SyntaxError> {
@@ -503,7 +536,10 @@ fn from_pest(text: &str, err: pest::error::Error<R>) -> SyntaxError {
         [one] => one.clone(),
         [init @ .., last] => format!("{} or {}", init.join(", "), last),
     };
-    let help = suggest_keyword(&word, &positives);
+    let help = suggest_keyword(&word, &positives).or_else(|| {
+        rest.starts_with('"')
+            .then(|| "this string is never closed: add the missing `\"`".to_string())
+    });
     SyntaxError::Unexpected {
         expected,
         found,

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use oauth_policy::Request;
 
-use crate::common::{self, Format, EXIT_ERROR};
+use crate::common::{self, Format};
 
 /// Exit code when a policy denies the request.
 const EXIT_DENIED: u8 = 2;
@@ -41,13 +41,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     let request = match request {
         Ok(r) => r,
-        Err(e) => {
-            match args.format {
-                Format::Json => common::print_json(&serde_json::json!({ "error": e })),
-                Format::Human => eprintln!("{:?}", miette::Report::new(e)),
-            }
-            return ExitCode::from(EXIT_ERROR);
-        }
+        Err(e) => return common::report_input_error(args.format, e),
     };
     let out = policy.apply(&request);
     match args.format {

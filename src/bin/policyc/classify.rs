@@ -65,13 +65,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     let callback = match callback {
         Ok(c) => c,
-        Err(e) => {
-            match args.format {
-                Format::Json => common::print_json(&serde_json::json!({ "error": e })),
-                Format::Human => eprintln!("{:?}", miette::Report::new(e)),
-            }
-            return ExitCode::from(EXIT_ERROR);
-        }
+        Err(e) => return common::report_input_error(args.format, e),
     };
     let expect = Expectations {
         provider: args.provider,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-use oauth_policy::{LoadError, Policy};
+use oauth_policy::{LoadError, Policy, RequestError};
 
 /// Exit code for bad usage, bad input or a policy that does not load.
 pub const EXIT_ERROR: u8 = 1;
@@ -39,4 +39,14 @@ pub fn print_json(value: &impl serde::Serialize) {
         Ok(s) => println!("{s}"),
         Err(e) => eprintln!("error: cannot encode the result as JSON: {e}"),
     }
+}
+
+/// Prints a request that could not be read (JSON error object or miette
+/// report) and returns the error exit code.
+pub fn report_input_error(format: Format, err: RequestError) -> ExitCode {
+    match format {
+        Format::Json => print_json(&serde_json::json!({ "error": err })),
+        Format::Human => eprintln!("{:?}", miette::Report::new(err)),
+    }
+    ExitCode::from(EXIT_ERROR)
 }

@@ -1,0 +1,233 @@
+//! Callback classification: the built-in order and hostile inputs.
+
+use oauth_policy::{Callback, CallbackOutcome, Category, Expectations, Policy};
+
+fn expect_state() -> Expectations {
+    Expectations {
+        expected_state: Some("xyz123".into()),
+        ..Expectations::default()
+    }
+}
+
+fn verdict(p: &Policy, url: &str, e: &Expectations) -> oauth_policy::Verdict {
+    p.classify(&Callback::from_url(url).unwrap(), e)
+}
+
+const CB: &str = "https://gateway.example.com/oauth/callback";
+
+#[test]
+fn built_in_order() {
+    let p = Policy::empty();
+    let e = Expectations {
+        expected_issuer: Some("https://issuer".into()),
+        ..expect_state()
+    };
+    let cases = [
+        ("code=a&state=xyz123&state=xyz123", Category::Ambiguous),
+        ("iss=a&iss=a&code=c&state=xyz123", Category::Ambiguous),
+        (
+            "iss=https%3A%2F%2Fevil&code=c&state=xyz123",
+            Category::IssuerMismatch,
+        ),
+        ("iss=https%3A%2F%2Fissuer&code=c", Category::MissingState),
+        ("code=c&state=other", Category::StateMismatch),
+        ("error=access_denied&state=other", Category::StateMismatch),
+        (
+            "error=access_denied&code=c&state=xyz123",
+            Category::Ambiguous,
+        ),
+        ("error=access_denied&state=xyz123", Category::AccessDenied),
+        (
+            "error=account_selection_required&state=xyz123",
+            Category::InteractionRequired,
+        ),
+        ("error=vendor_thing&state=xyz123", Category::UnknownError),
+        ("state=xyz123", Category::MissingCode),
+        ("code=&state=xyz123", Category::MissingCode),
+        ("code=c&state=xyz123", Category::Ok),
+    ];
+    for (query, want) in cases {
+        let v = verdict(&p, &format!("{CB}?{query}"), &e);
+        assert_eq!(v.category, want, "{query}");
+    }
+    // iss required but absent.
+    let e = Expectations {
+        iss_required: true,
+        ..expect_state()
+    };
+    let v = verdict(&p, &format!("{CB}?code=c&state=xyz123"), &e);
+    assert_eq!(v.category, Category::IssuerMismatch);
+}
+
+#[test]
+fn default_retryable_per_category() {
+    let p = Policy::empty();
+    for (error, retryable) in [
+        ("login_required", true),
+        ("interaction_required", true),
+        ("consent_required", true),
+        ("server_error", true),
+        ("temporarily_unavailable", true),
+        ("access_denied", false),
+        ("invalid_scope", false),
+        ("invalid_target", false),
+    ] {
+        let v = verdict(
+            &p,
+            &format!("{CB}?error={error}&state=xyz123"),
+            &expect_state(),
+        );
+        assert_eq!(v.outcome, CallbackOutcome::ProviderError);
+        assert_eq!(v.retryable, retryable, "{error}");
+    }
+}
+
+#[test]
+fn provider_rules_refine_first_match_wins() {
+    let p = Policy::parse(
+        "t.policy",
+        r#"provider "entra" {
+  match host == "login.microsoftonline.com"
+  callback {
+    when error_description ~ "^AADSTS9010010" classify invalid_target hint "drop ${error} cause"
+    when error == "access_denied" and error_subcode == "cancel" classify access_denied
+    when error == "org_internal" classify misconfiguration
+    when error_description ~ "^AADSTS(50076|50079)" classify interaction_required retryable
+    when error_description ~ "^AADSTS50076" classify server_error not retryable
+  }
+}"#,
+    )
+    .unwrap();
+    let by_name = Expectations {
+        provider: Some("entra".into()),
+        ..expect_state()
+    };
+    let v = verdict(
+        &p,
+        &format!("{CB}?error=invalid_target&error_description=AADSTS9010010%3A+x&state=xyz123"),
+        &by_name,
+    );
+    assert_eq!(v.provider_code.as_deref(), Some("AADSTS9010010"));
+    assert_eq!(v.hint.as_deref(), Some("drop invalid_target cause"));
+    assert_eq!(v.rule, "entra/callback#1");
+    let v = verdict(
+        &p,
+        &format!("{CB}?error=access_denied&error_description=AADSTS50076+mfa&state=xyz123"),
+        &by_name,
+    );
+    assert_eq!(v.category, Category::InteractionRequired);
+    assert!(v.retryable);
+    assert_eq!(v.rule, "entra/callback#4");
+    // A non-standard error a rule recognised is the provider code.
+    let v = verdict(
+        &p,
+        &format!("{CB}?error=org_internal&state=xyz123"),
+        &by_name,
+    );
+    assert_eq!(v.provider_code.as_deref(), Some("org_internal"));
+    // The provider can also come from the authorize URL.
+    let by_url = Expectations {
+        authorize_url: Some("https://login.microsoftonline.com/t/oauth2/v2.0/authorize?x=1".into()),
+        ..expect_state()
+    };
+    let v = verdict(
+        &p,
+        &format!("{CB}?error=org_internal&state=xyz123"),
+        &by_url,
+    );
+    assert_eq!(v.provider.as_deref(), Some("entra"));
+    assert_eq!(v.category, Category::Misconfiguration);
+    // Unrecognised: no provider code for a vendor error nobody classified.
+    let v = verdict(&p, &format!("{CB}?error=weird&state=xyz123"), &by_name);
+    assert_eq!(v.category, Category::UnknownError);
+    assert_eq!(v.provider_code, None);
+}
+
+#[test]
+fn hostile_and_odd_callbacks() {
+    let p = Policy::try_builtin().unwrap();
+    let e = expect_state();
+    // No query at all.
+    assert_eq!(verdict(&p, CB, &e).category, Category::MissingState);
+    // Percent-encoded state compares decoded.
+    let e2 = Expectations {
+        expected_state: Some("a b/c".into()),
+        ..Expectations::default()
+    };
+    assert_eq!(
+        verdict(&p, &format!("{CB}?code=c&state=a%20b%2Fc"), &e2).category,
+        Category::Ok
+    );
+    // A 20 kB description.
+    let long = "A".repeat(20_000);
+    let v = verdict(
+        &p,
+        &format!("{CB}?error=server_error&error_description={long}&state=xyz123"),
+        &e,
+    );
+    assert_eq!(v.category, Category::ServerError);
+    assert_eq!(v.error_description.as_deref().map(str::len), Some(20_000));
+    // Invalid UTF-8 in code: not a usable code.
+    let v = verdict(&p, &format!("{CB}?code=%FF%FE&state=xyz123"), &e);
+    assert_eq!(v.category, Category::MissingCode);
+    assert_eq!(v.code, None);
+    // `error=` empty is omitted (RFC 6749 §3.1).
+    let v = verdict(&p, &format!("{CB}?error=&code=c&state=xyz123"), &e);
+    assert_eq!(v.category, Category::Ok);
+    let v = verdict(&p, &format!("{CB}?error=&state=xyz123"), &e);
+    assert_eq!(v.category, Category::MissingCode);
+    // Fragment responses and form_post bodies.
+    let v = verdict(&p, &format!("{CB}#code=c&state=xyz123"), &e);
+    assert_eq!(v.code.as_deref(), Some("c"));
+    let v = p.classify(
+        &Callback::from_form("error=user_cancelled_authorize&state=xyz123").unwrap(),
+        &e,
+    );
+    assert_eq!(v.outcome, CallbackOutcome::ProviderError);
+    // Malformed input is an error, never a panic.
+    assert!(Callback::from_url("not a url").is_err());
+    assert!(Callback::from_form(&"a=1&".repeat(5000)).is_err());
+}
+
+#[test]
+fn debug_output_never_shows_code_or_state() {
+    let p = Policy::empty();
+    let v = verdict(
+        &p,
+        &format!("{CB}?code=SECRETCODE&state=xyz123"),
+        &expect_state(),
+    );
+    assert_eq!(v.code.as_deref(), Some("SECRETCODE"));
+    let debug = format!("{v:?}");
+    assert!(
+        !debug.contains("SECRETCODE") && !debug.contains("xyz123"),
+        "{debug}"
+    );
+    assert!(debug.contains("<redacted>"));
+}
+
+#[test]
+fn explain_callback_traces_rules_and_the_built_in_decision() {
+    let p = Policy::parse(
+        "t.policy",
+        r#"provider "idp" { match host == "idp.example.com"
+  callback {
+    when error == "a" classify access_denied
+    when error == "b" classify misconfiguration hint "fix it"
+  } }"#,
+    )
+    .unwrap();
+    let e = Expectations {
+        authorize_url: Some("https://idp.example.com/authorize".into()),
+        ..expect_state()
+    };
+    let cb = Callback::from_url(&format!("{CB}?error=b&state=xyz123")).unwrap();
+    let (v, trace) = p.explain_callback(&cb, &e);
+    assert_eq!(v.rule, "idp/callback#2");
+    assert_eq!(trace.candidates.len(), 1);
+    let effects: Vec<_> = trace.steps.iter().map(|s| s.effect.as_str()).collect();
+    assert_eq!(effects, ["condition false", "classified misconfiguration"]);
+    let cb = Callback::from_url(&format!("{CB}?state=xyz123")).unwrap();
+    let (_, trace) = p.explain_callback(&cb, &e);
+    assert_eq!(trace.steps.last().unwrap().rule, "builtin/code");
+}
