@@ -511,6 +511,32 @@ fn sigterm_stops_cleanly_with_an_idle_keep_alive_connection_open() {
 }
 
 #[test]
+fn sigterm_lets_an_in_flight_request_finish() {
+    let mut d = Daemon::start(&[]);
+    let mut c = d.connect();
+    let body = authorize(SEED).to_string();
+    let (first, rest) = body.as_bytes().split_at(10);
+    let head = format!(
+        "POST /v1/authorize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    c.write_raw(head.as_bytes());
+    c.write_raw(first);
+    d.signal("TERM");
+    let deadline = std::time::Instant::now() + harness::DEADLINE;
+    while !d.stderr().contains("shutting down") {
+        assert!(std::time::Instant::now() < deadline, "{}", d.stderr());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The rest of the body arrives after shutdown began: still answered.
+    c.write_raw(rest);
+    let r = c.read().unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["provider"], "microsoft-entra-v2");
+    assert!(d.wait_exit(Duration::from_secs(5)).success());
+}
+
+#[test]
 fn python_example_client() {
     let d = Daemon::start(&[]);
     let script = concat!(

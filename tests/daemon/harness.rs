@@ -274,6 +274,16 @@ impl Conn {
         self.read_response()
     }
 
+    /// Writes raw bytes (to send a request in pieces).
+    pub fn write_raw(&mut self, bytes: &[u8]) {
+        self.reader.get_mut().write_all(bytes).unwrap();
+    }
+
+    /// Reads one response (after `write_raw`).
+    pub fn read(&mut self) -> std::io::Result<Response> {
+        self.read_response()
+    }
+
     /// `POST path` with a JSON body.
     pub fn post(&mut self, path: &str, body: &Value) -> std::io::Result<Response> {
         self.send(
