@@ -571,3 +571,18 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn a_match_mixing_exact_hosts_and_patterns_is_indexed_as_a_pattern() {
+    let p = policy(
+        r#"provider "any" { match path == "/x" authorize { set who = "any" } }
+           provider "mixed" { match (host == "a.example" or host ~ r"^[a-z]+\.b\.example$") and path == "/x" authorize { set who = "mixed" } }"#,
+    );
+    let who = |url: &str| authorize(&p, url).provider().map(str::to_string);
+    // The pattern tier beats the any-host tier (though `any` is loaded
+    // first), for both halves of the `or`.
+    assert_eq!(who("https://a.example/x").as_deref(), Some("mixed"));
+    assert_eq!(who("https://q.b.example/x").as_deref(), Some("mixed"));
+    assert_eq!(who("https://xa.example/x").as_deref(), Some("any"));
+    assert_eq!(who("https://a.example.evil/x").as_deref(), Some("any"));
+}

@@ -100,16 +100,23 @@ pub fn host_key(matcher: &Cond) -> HostKey {
                 .cloned()
                 .unwrap_or(HostKey::Any)
         }
-        // A disjunction of exact hosts is still an exact set.
+        // A disjunction of exact hosts is still an exact set; one that mixes
+        // exact hosts and patterns is one pattern (the exact hosts anchored).
         Cond::Or(parts) => {
             let mut hosts = Vec::new();
+            let mut patterns = Vec::new();
             for p in parts {
                 match host_key(p) {
                     HostKey::Exact(hs) => hosts.extend(hs),
-                    _ => return HostKey::Any,
+                    HostKey::Pattern(re) => patterns.push(format!("(?:{re})")),
+                    HostKey::Any => return HostKey::Any,
                 }
             }
-            HostKey::Exact(hosts)
+            if patterns.is_empty() {
+                return HostKey::Exact(hosts);
+            }
+            patterns.extend(hosts.iter().map(|h| format!("^{}$", regex::escape(h))));
+            HostKey::Pattern(patterns.join("|"))
         }
         _ => HostKey::Any,
     }

@@ -2,8 +2,9 @@
 //! safe verdict, so a gateway never assumes `code` is there.
 //!
 //! Built-in order (RFC 6749 §3.1, RFC 9207, oauth4webapi): repeated
-//! `code`/`state`/`error`/`iss` → issuer → state → `error` with `code` →
-//! provider error (standard codes, then provider rules) → missing code.
+//! `code`/`state`/`error`/`iss` → wrong `iss` → missing `state` → missing
+//! required `iss` → wrong `state` → `error` with `code` → provider error
+//! (standard codes, then provider rules) → missing code.
 
 use std::fmt;
 
@@ -233,25 +234,19 @@ fn decide(
             &format!("`{name}` appears more than once: parameter pollution; restart the login"),
         );
     }
-    // 2. RFC 9207: the issuer must be the expected one.
-    match (value("iss"), expect.expected_issuer.as_deref()) {
-        (Some(iss), Some(want)) if iss != want => {
+    // 2. RFC 9207: an `iss` that is there must be the expected one.
+    if let (Some(iss), Some(want)) = (value("iss"), expect.expected_issuer.as_deref()) {
+        if iss != want {
             return invalid(
                 Category::IssuerMismatch,
                 "issuer",
                 "`iss` is not the expected issuer: possible mix-up attack; never redeem this code",
-            )
+            );
         }
-        (None, _) if expect.iss_required => {
-            return invalid(
-                Category::IssuerMismatch,
-                "issuer",
-                "the provider advertises `iss` in responses but this one has none; never redeem this code",
-            )
-        }
-        _ => {}
     }
-    // 3. State binds the response to the pending transaction.
+    // 3. State binds the response to the pending transaction. A response
+    // with neither `state` nor `iss` is first of all unbound: it cannot be
+    // tied to any login (public case keycloak-authentication-expired-no-state).
     let Some(state) = value("state") else {
         return invalid(
             Category::MissingState,
@@ -259,6 +254,13 @@ fn decide(
             "the callback has no `state` and cannot be bound to a pending login; restart the login",
         );
     };
+    if expect.iss_required && value("iss").is_none() {
+        return invalid(
+            Category::IssuerMismatch,
+            "issuer",
+            "the provider advertises `iss` in responses but this one has none; never redeem this code",
+        );
+    }
     if let Some(want) = expect.expected_state.as_deref() {
         if !bool::from(state.as_bytes().ct_eq(want.as_bytes())) {
             return invalid(

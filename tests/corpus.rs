@@ -1,0 +1,497 @@
+//! The provider library against its test data: `tests/corpus/public.json`
+//! (the shared real-world cases) and `policies/tests/*.json` (one file per
+//! provider file), through the library and through the `policyc` binary.
+//! Also checks the library's own hygiene: every rule exercised by some case,
+//! every provider file with a case file and a pass-through case, and every
+//! host regex anchored.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use oauth_policy::compile::ir::{Check, Cond, Rule, Subject};
+use oauth_policy::testing::{
+    AuthorizeCase, CallbackCase, CaseFile, CaseResult, RewriteExpect, TokenCase, NO_PROVIDER,
+};
+use oauth_policy::vocab::Attr;
+use oauth_policy::{Kind, Policy, Request};
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn public() -> CaseFile {
+    CaseFile::read(&root().join("tests/corpus/public.json")).unwrap()
+}
+
+/// `policies/tests/*.json`, by file stem, in name order.
+fn provider_case_files() -> BTreeMap<String, CaseFile> {
+    let dir = root().join("policies/tests");
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+            out.insert(stem, CaseFile::read(&path).unwrap());
+        }
+    }
+    assert!(!out.is_empty(), "no case files in {}", dir.display());
+    out
+}
+
+/// Every case file: the public corpus first, then the provider files.
+fn all_case_files() -> Vec<(String, CaseFile)> {
+    let mut files = vec![("tests/corpus/public.json".to_string(), public())];
+    files.extend(
+        provider_case_files()
+            .into_iter()
+            .map(|(stem, f)| (format!("policies/tests/{stem}.json"), f)),
+    );
+    files
+}
+
+fn report(label: &str, results: &[CaseResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter(|r| !r.passed())
+        .map(|r| {
+            format!(
+                "{label}: {} case `{}` ({}):\n    {}",
+                r.kind,
+                r.id,
+                r.provider,
+                r.failures.join("\n    ")
+            )
+        })
+        .collect()
+}
+
+fn assert_no_failures(failures: Vec<String>, total: usize) {
+    assert!(total > 0, "no cases ran");
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn public_corpus_passes_through_the_library() {
+    let corpus = public();
+    assert!(!corpus.authorize.is_empty() && !corpus.callback.is_empty());
+    let results = corpus.run(&Policy::builtin());
+    assert_eq!(
+        results.len(),
+        corpus.authorize.len() + corpus.callback.len()
+    );
+    assert_no_failures(report("public.json", &results), results.len());
+}
+
+#[test]
+fn provider_case_files_pass_through_the_library() {
+    let policy = Policy::builtin();
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for (stem, file) in provider_case_files() {
+        let results = file.run(&policy);
+        total += results.len();
+        failures.extend(report(&format!("policies/tests/{stem}.json"), &results));
+    }
+    assert_no_failures(failures, total);
+}
+
+#[test]
+fn case_ids_are_unique() {
+    let mut seen = BTreeSet::new();
+    for (name, file) in all_case_files() {
+        let ids = file
+            .authorize
+            .iter()
+            .map(|c| &c.id)
+            .chain(file.token.iter().map(|c| &c.id))
+            .chain(file.callback.iter().map(|c| &c.id));
+        for id in ids {
+            assert!(
+                seen.insert(id.clone()),
+                "duplicate case id `{id}` in {name}"
+            );
+        }
+    }
+}
+
+// ---- through the binary -------------------------------------------------
+
+fn policyc(args: &[&str]) -> (i32, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_policyc"))
+        .args(args)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "policyc {args:?} (exit {code}) printed no JSON ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code, json)
+}
+
+/// Decoded `(name, value)` pairs of a query or form body.
+fn pairs(s: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(s.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn query(url: &str) -> &str {
+    let url = url.split('#').next().unwrap_or("");
+    url.split_once('?').map_or("", |(_, q)| q)
+}
+
+/// Checks `policyc apply --format json` output against a rewrite case, and
+/// against the library's own result for the same request.
+fn check_cli_rewrite(
+    provider: &str,
+    expect: &RewriteExpect,
+    (code, json): (i32, Value),
+    library: &oauth_policy::Outcome,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    let got_provider = json["provider"].as_str().unwrap_or(NO_PROVIDER);
+    if got_provider != provider {
+        failures.push(format!("provider: expected {provider}, got {got_provider}"));
+    }
+    let reason = json["denied"]["reason"].as_str();
+    match (&expect.error, reason) {
+        (Some(want), Some(got)) if want != got => {
+            failures.push(format!("deny reason: expected {want:?}, got {got:?}"))
+        }
+        (Some(want), None) => failures.push(format!("expected denial {want:?}, got none")),
+        (None, Some(got)) => failures.push(format!("unexpected denial {got:?}")),
+        _ => {}
+    }
+    let want_code = if expect.error.is_some() { 2 } else { 0 };
+    if code != want_code {
+        failures.push(format!("exit code: expected {want_code}, got {code}"));
+    }
+    if expect.error.is_none() {
+        let body = json["body"].as_str();
+        let params = pairs(body.unwrap_or_else(|| query(json["url"].as_str().unwrap_or(""))));
+        for name in &expect.drop {
+            if params.iter().any(|(n, _)| n == name) {
+                failures.push(format!("`{name}` not dropped"));
+            }
+        }
+        for (name, want) in &expect.set {
+            match params.iter().find(|(n, _)| n == name) {
+                Some((_, got)) if got == want => {}
+                other => failures.push(format!("`{name}`: expected {want:?}, got {other:?}")),
+            }
+        }
+        for name in &expect.keep {
+            if !params.iter().any(|(n, _)| n == name) {
+                failures.push(format!("`{name}` should be kept"));
+            }
+        }
+        let got = body.unwrap_or_else(|| json["url"].as_str().unwrap_or(""));
+        if let Some(want) = &expect.output {
+            if want != got {
+                failures.push(format!("output: expected {want}, got {got}"));
+            }
+        }
+        let lib = library.body().unwrap_or(library.url());
+        if lib != got {
+            failures.push(format!("CLI and library differ:\n  cli {got}\n  lib {lib}"));
+        }
+    }
+    failures
+}
+
+fn cli_authorize(policy: &Policy, c: &AuthorizeCase) -> Vec<String> {
+    let out = policyc(&["apply", "--format", "json", &c.input_url]);
+    let library = policy.apply(&Request::authorize(&c.input_url).unwrap());
+    check_cli_rewrite(&c.provider, &c.expect, out, &library)
+}
+
+fn cli_token(policy: &Policy, c: &TokenCase) -> Vec<String> {
+    let out = policyc(&[
+        "apply", "--format", "json", "--token", "--body", &c.body, &c.url,
+    ]);
+    let library = policy.apply(&Request::token(&c.url, &c.body).unwrap());
+    check_cli_rewrite(&c.provider, &c.expect, out, &library)
+}
+
+fn cli_callback(c: &CallbackCase) -> Vec<String> {
+    let mut args: Vec<String> = vec!["classify".into(), "--format".into(), "json".into()];
+    let ctx = &c.context;
+    match &ctx.authorize_url {
+        Some(url) => args.extend(["--authorize-url".into(), url.clone()]),
+        None if c.provider != NO_PROVIDER => args.extend(["--provider".into(), c.provider.clone()]),
+        None => {}
+    }
+    if let Some(s) = &ctx.expected_state {
+        args.extend(["--expected-state".into(), s.clone()]);
+    }
+    if let Some(i) = &ctx.expected_issuer {
+        args.extend(["--expected-issuer".into(), i.clone()]);
+    }
+    if ctx.iss_parameter_supported {
+        args.push("--require-iss".into());
+    }
+    match (&c.callback_url, &c.form) {
+        (Some(url), None) => args.push(url.clone()),
+        (None, Some(form)) => args.extend(["--form".into(), form.clone()]),
+        _ => return vec!["needs exactly one of callback_url and form".into()],
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, v) = policyc(&argv);
+    let e = &c.expect;
+    let mut failures = Vec::new();
+    if code != 0 {
+        failures.push(format!("exit code {code}"));
+    }
+    let mut field = |name: &str, want: Value| {
+        if v[name] != want {
+            failures.push(format!("{name}: expected {want}, got {}", v[name]));
+        }
+    };
+    field("outcome", serde_json::to_value(e.outcome).unwrap());
+    field("category", serde_json::to_value(e.category).unwrap());
+    field("retryable", Value::Bool(e.retryable));
+    field(
+        "provider_code",
+        serde_json::to_value(&e.provider_code).unwrap(),
+    );
+    if let Some(hint) = &e.hint {
+        field("hint", Value::String(hint.clone()));
+    }
+    if let Some(rule) = &e.rule {
+        field("rule", Value::String(rule.clone()));
+    }
+    if ctx.authorize_url.is_some() {
+        let want = (c.provider != NO_PROVIDER).then(|| c.provider.clone());
+        field("provider", serde_json::to_value(want).unwrap());
+    }
+    failures
+}
+
+#[test]
+fn every_case_passes_through_policyc() {
+    let policy = Policy::builtin();
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for (name, file) in all_case_files() {
+        let runs = file
+            .authorize
+            .iter()
+            .map(|c| (&c.id, cli_authorize(&policy, c)))
+            .chain(file.token.iter().map(|c| (&c.id, cli_token(&policy, c))))
+            .chain(file.callback.iter().map(|c| (&c.id, cli_callback(c))));
+        for (id, f) in runs {
+            total += 1;
+            if !f.is_empty() {
+                failures.push(format!(
+                    "{name}: `{id}` via policyc:\n    {}",
+                    f.join("\n    ")
+                ));
+            }
+        }
+    }
+    assert_no_failures(failures, total);
+}
+
+// ---- library hygiene ------------------------------------------------------
+
+/// Ids of every rule, global and per provider, with its kind.
+fn all_rules(policy: &Policy) -> Vec<(Kind, &Rule)> {
+    let program = policy.program();
+    let sections =
+        std::iter::once(&program.global).chain(program.providers.iter().map(|p| &p.sections));
+    let mut out = Vec::new();
+    for s in sections {
+        for kind in Kind::ALL {
+            out.extend(s.get(kind).iter().map(|r| (kind, r)));
+        }
+    }
+    out
+}
+
+/// Every rule of the builtin library fires (its condition holds, or for a
+/// callback rule: it decides a verdict) in at least one case, so no rule
+/// ships untested.
+#[test]
+fn every_rule_is_exercised_by_a_case() {
+    let policy = Policy::builtin();
+    let mut hit = BTreeSet::new();
+    for (_, file) in all_case_files() {
+        for c in &file.authorize {
+            let (_, trace) = policy.explain(&Request::authorize(&c.input_url).unwrap());
+            hit.extend(trace.steps.into_iter().filter(|s| s.held).map(|s| s.rule));
+        }
+        for c in &file.token {
+            let (_, trace) = policy.explain(&Request::token(&c.url, &c.body).unwrap());
+            hit.extend(trace.steps.into_iter().filter(|s| s.held).map(|s| s.rule));
+        }
+        for c in &file.callback {
+            hit.insert(policy.classify(&c.parse().unwrap(), &c.expectations()).rule);
+        }
+    }
+    let missed: Vec<String> = all_rules(&policy)
+        .into_iter()
+        .filter(|(_, r)| !hit.contains(&r.id))
+        .map(|(_, r)| format!("{} at {}", r.id, r.location))
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "rules no case exercises:\n  {}",
+        missed.join("\n  ")
+    );
+}
+
+/// Each `policies/NAME.policy` has `policies/tests/NAME.json`, and each
+/// provider it defines has a pass-through case (exact output equal to the
+/// input) and at least one case naming it.
+#[test]
+fn every_provider_file_has_its_cases() {
+    let policy = Policy::builtin();
+    let cases = provider_case_files();
+    let mut problems = Vec::new();
+    for file in policy.files() {
+        let stem = Path::new(file.name.as_ref())
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap()
+            .to_string();
+        let Some(cf) = cases.get(&stem) else {
+            problems.push(format!("{}: no policies/tests/{stem}.json", file.name));
+            continue;
+        };
+        let providers: Vec<&str> = policy
+            .program()
+            .providers
+            .iter()
+            .filter(|p| p.location.file == file.name)
+            .map(|p| p.name.as_str())
+            .collect();
+        // A file with only global rules is tested under the `generic` name.
+        let names = if providers.is_empty() {
+            vec![NO_PROVIDER]
+        } else {
+            providers
+        };
+        for name in names {
+            let pass_through = cf.authorize.iter().any(|c| {
+                c.provider == name && c.expect.output.as_deref() == Some(c.input_url.as_str())
+            });
+            if !pass_through {
+                problems.push(format!(
+                    "{stem}.json: no pass-through authorize case for `{name}` (expect.output == input_url)"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The providers the library promises (issue 5's coverage list).
+#[test]
+fn the_library_covers_the_promised_providers() {
+    let policy = Policy::try_builtin().unwrap();
+    let have: BTreeSet<&str> = policy.providers().collect();
+    let promised = [
+        "microsoft-entra-v1",
+        "microsoft-entra-v2",
+        "azure-ad-b2c",
+        "entra-external-id",
+        "google",
+        "github",
+        "github-enterprise",
+        "gitlab",
+        "auth0",
+        "okta",
+        "keycloak",
+        "aws-cognito",
+        "slack",
+        "atlassian",
+        "salesforce",
+        "dropbox",
+        "notion",
+        "spotify",
+        "linear",
+        "zoom",
+        "pingone",
+        "pingfederate",
+        "apple",
+    ];
+    let missing: Vec<&str> = promised
+        .iter()
+        .copied()
+        .filter(|p| !have.contains(p))
+        .collect();
+    assert!(missing.is_empty(), "missing providers: {missing:?}");
+    assert!(
+        !policy.program().global.authorize.is_empty(),
+        "no generic baseline"
+    );
+}
+
+/// Host regexes must be anchored at both ends, with no top-level
+/// alternation that would escape the anchors (`^a|b$`).
+#[test]
+fn host_regexes_are_anchored() {
+    fn walk<'a>(c: &'a Cond, out: &mut Vec<&'a str>) {
+        match c {
+            Cond::And(v) | Cond::Or(v) => v.iter().for_each(|c| walk(c, out)),
+            Cond::Not(c) => walk(c, out),
+            Cond::Test(Subject::Attr(Attr::Host), Check::Matches(re)) => out.push(re.as_str()),
+            _ => {}
+        }
+    }
+    let policy = Policy::builtin();
+    let mut patterns = Vec::new();
+    for p in &policy.program().providers {
+        walk(&p.matcher, &mut patterns);
+    }
+    for (_, r) in all_rules(&policy) {
+        if let Some(c) = &r.cond {
+            walk(c, &mut patterns);
+        }
+    }
+    assert!(!patterns.is_empty());
+    let bad: Vec<&&str> = patterns.iter().filter(|p| !anchored(p)).collect();
+    assert!(bad.is_empty(), "unanchored host regexes: {bad:?}");
+}
+
+fn anchored(pattern: &str) -> bool {
+    if !pattern.starts_with('^') || !pattern.ends_with('$') || pattern.ends_with("\\$") {
+        return false;
+    }
+    // No `|` outside every group and class.
+    let (mut depth, mut class, mut escaped) = (0i32, false, false);
+    for ch in pattern.chars() {
+        match (escaped, class, ch) {
+            (true, _, _) => escaped = false,
+            (false, _, '\\') => escaped = true,
+            (false, true, ']') => class = false,
+            (false, true, _) => {}
+            (false, false, '[') => class = true,
+            (false, false, '(') => depth += 1,
+            (false, false, ')') => depth -= 1,
+            (false, false, '|') if depth == 0 => return false,
+            _ => {}
+        }
+    }
+    true
+}
+
+#[test]
+fn the_anchor_check_can_fail() {
+    assert!(anchored(r"^[a-z0-9-]+\.b2clogin\.com$"));
+    assert!(anchored(r"^(a|b)\.example\.com$"));
+    assert!(!anchored(r"b2clogin\.com$"));
+    assert!(!anchored(r"^a\.com|b\.com$"));
+    assert!(!anchored(r"^a\.com\$"));
+}
