@@ -40,7 +40,7 @@ impl Trigger {
 }
 
 /// Loads a directory: the single code path for startup and every reload
-/// (and the one `policyc check` uses: `read_sources` + `Policy::from_files`).
+/// (the calls `Policy::load`, and so `policyc`, makes: `read_sources` + `Policy::from_files`).
 pub fn load_dir(dir: &Path) -> Result<Policy, LoadError> {
     Policy::from_files(read_sources(dir)?)
 }
