@@ -1,0 +1,202 @@
+//! `policyd`: oauth-policy decisions over HTTP/JSON for gateways in any
+//! language, from a directory of `.policy` files reloaded safely under
+//! traffic. See docs/daemon.md.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod api;
+mod cli;
+mod decision_log;
+mod metrics;
+mod redact;
+mod reload;
+mod state;
+mod watch;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use oauth_policy::Policy;
+use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::sync::mpsc;
+
+use crate::cli::Args;
+use crate::decision_log::DecisionLog;
+use crate::metrics::Metrics;
+use crate::state::{AppState, Source};
+
+/// Exit code when the daemon cannot start (bad flags use clap's 2).
+const EXIT_START: u8 = 1;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::from(EXIT_START);
+        }
+    };
+    runtime.block_on(run(args))
+}
+
+/// Loads the initial policy, or explains why it cannot.
+fn initial(args: &Args) -> Result<(Source, Policy), ExitCode> {
+    let (source, loaded) = match &args.policies {
+        None => (Source::Builtin, Policy::try_builtin()),
+        Some(dir) if !dir.is_dir() => {
+            tracing::error!(path = %dir.display(), "--policies must be a directory of .policy files");
+            return Err(ExitCode::from(EXIT_START));
+        }
+        Some(dir) => (Source::Dir(dir.clone()), reload::load_dir(dir)),
+    };
+    match loaded {
+        Ok(policy) => Ok((source, policy)),
+        Err(e) => {
+            eprintln!("{}", reload::render(&e));
+            tracing::error!("the initial policy does not load; not starting");
+            Err(ExitCode::from(EXIT_START))
+        }
+    }
+}
+
+async fn run(args: Args) -> ExitCode {
+    // Watch before loading, so no change can fall between the two.
+    let (tx, rx) = mpsc::channel(1);
+    let watch = match &args.policies {
+        Some(dir) if !args.no_watch && dir.is_dir() => {
+            watch::start_watch(dir, args.debounce, tx.clone())
+        }
+        _ => None,
+    };
+    let (source, policy) = match initial(&args) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    match &source {
+        Source::Builtin => tracing::info!(
+            revision = policy.revision(),
+            files = policy.files().len(),
+            "no --policies given: serving the embedded default library (it never reloads)"
+        ),
+        Source::Dir(dir) => tracing::info!(
+            revision = policy.revision(),
+            files = policy.files().len(),
+            dir = %dir.display(),
+            "serving policies from a directory"
+        ),
+    }
+    let log = match &args.decision_log {
+        None => DecisionLog::disabled(),
+        Some(path) => match DecisionLog::open(path) {
+            Ok(log) => log,
+            Err(e) => {
+                tracing::error!(error = %e, path = %path.display(), "cannot open the decision log");
+                return ExitCode::from(EXIT_START);
+            }
+        },
+    };
+    let state = Arc::new(AppState::new(
+        policy,
+        source.clone(),
+        args.on_reload_error,
+        Metrics::new(),
+        log,
+    ));
+
+    // Signals first, so none arriving right after startup hits its default
+    // action (which for SIGTERM and SIGHUP is to die).
+    let stops = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(term), Ok(int)) => (term, int),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "cannot handle SIGTERM/SIGINT");
+            return ExitCode::from(EXIT_START);
+        }
+    };
+    match &source {
+        Source::Builtin => watch::spawn_sighup(None),
+        Source::Dir(dir) => {
+            tokio::spawn(reload::Reloader::new(state.clone(), dir.clone()).run(rx));
+            watch::spawn(
+                watch::WatchConfig {
+                    dir: dir.clone(),
+                    watch: !args.no_watch,
+                    debounce: args.debounce,
+                    rescan_interval: args.rescan_interval,
+                },
+                watch,
+                tx.clone(),
+            );
+            watch::spawn_sighup(Some(tx));
+        }
+    }
+
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, addr = %args.listen, "cannot listen");
+            return ExitCode::from(EXIT_START);
+        }
+    };
+    match listener.local_addr() {
+        Ok(addr) => tracing::info!("listening on http://{addr}"),
+        Err(e) => tracing::warn!(error = %e, "listening (address unknown)"),
+    }
+
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let server =
+        axum::serve(listener, api::router(state.clone())).with_graceful_shutdown(async move {
+            let which = wait_for_stop(stops).await;
+            tracing::info!("{which}: shutting down; finishing in-flight requests");
+            let _ = stopping_tx.send(());
+        });
+    let grace = args.shutdown_grace;
+    let result = tokio::select! {
+        r = server => r,
+        () = async {
+            if stopping_rx.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => {
+            tracing::warn!(?grace, "grace period over; closing the remaining connections");
+            Ok(())
+        }
+    };
+    state.log.close();
+    match result {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the server failed");
+            ExitCode::from(EXIT_START)
+        }
+    }
+}
+
+async fn wait_for_stop((mut term, mut int): (Signal, Signal)) -> &'static str {
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
+}
