@@ -249,12 +249,24 @@ fn candidates_human(trace: &Trace, sources: &Sources) {
     println!(
         "  candidates for this host, in the order tried (exact host, then pattern, then any host):"
     );
+    let name_w = trace
+        .candidates
+        .iter()
+        .map(|c| c.provider.len())
+        .max()
+        .unwrap_or(0);
+    let loc_w = trace
+        .candidates
+        .iter()
+        .map(|c| c.location.to_string().len())
+        .max()
+        .unwrap_or(0);
     for c in &trace.candidates {
         println!(
-            "  {} {:<24} {}  match {}",
+            "  {} {:<name_w$}  {:<loc_w$}  match {}",
             if c.matched { "✓" } else { "✗" },
             c.provider,
-            c.location,
+            c.location.to_string(),
             Sources::find(&sources.matches, &c.location)
         );
     }
@@ -282,17 +294,27 @@ fn steps_human(trace: &Trace, sources: &Sources, title: &str) {
         return;
     }
     println!("{title}");
+    let rule_w = trace.steps.iter().map(|s| s.rule.len()).max().unwrap_or(0);
+    let loc_w = trace
+        .steps
+        .iter()
+        .map(|s| s.location.to_string().len())
+        .max()
+        .unwrap_or(0);
     for s in &trace.steps {
-        let cond = if s.held { "true " } else { "false" };
+        let outcome = if s.held {
+            format!("condition true: {}", s.effect)
+        } else {
+            "condition false".to_string()
+        };
         println!(
-            "  {:<32} {:<44} {cond}  {}",
+            "  {:<rule_w$}  {:<loc_w$}  {outcome}",
             s.rule,
-            s.location.to_string(),
-            s.effect
+            s.location.to_string()
         );
         let text = Sources::find(&sources.rules, &s.location);
         if !text.is_empty() {
-            println!("      {text}");
+            println!("  {:<rule_w$}    {text}", "");
         }
     }
 }

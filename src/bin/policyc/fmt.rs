@@ -61,6 +61,7 @@ pub fn run(args: Args) -> ExitCode {
                         .filter_map(Result::ok)
                         .map(|e| e.path())
                         .filter(|p| is_policy_file(p))
+                        .map(|p| p.strip_prefix(".").map(PathBuf::from).unwrap_or(p))
                         .collect();
                     v.sort();
                     if v.is_empty() {

@@ -250,15 +250,18 @@ pub fn run(args: Args) -> ExitCode {
                     tested.extend(cases.callback.iter().map(|c| c.provider.clone()));
                 }
                 Err(e) => {
-                    let (line, column) = match &e {
-                        oauth_policy::testing::CaseFileError::Format { line, column, .. } => {
-                            (*line, *column)
-                        }
-                        _ => (1, 1),
+                    let (line, column, message) = match &e {
+                        oauth_policy::testing::CaseFileError::Format {
+                            line,
+                            column,
+                            message,
+                            ..
+                        } => (*line, *column, message.clone()),
+                        other => (1, 1, other.to_string()),
                     };
                     entries.push(Entry::elsewhere(
                         "test::E002",
-                        e.to_string(),
+                        message,
                         path.display().to_string(),
                         line,
                         column,
@@ -324,6 +327,7 @@ fn load_config(explicit: Option<&Path>, dirs: &[PathBuf]) -> Result<Config, lint
         None => dirs
             .iter()
             .map(|d| d.join(CONFIG_FILE))
+            .map(|p| p.strip_prefix(".").map(Path::to_path_buf).unwrap_or(p))
             .filter(|p| p.is_file())
             .collect(),
     };

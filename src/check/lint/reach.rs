@@ -139,7 +139,7 @@ impl<'a, 'l> List<'a, 'l> {
                     .label("never true here");
                 raw = match self.list.provider {
                     Some((pf, p)) if mentions_only_kind(culprit) => raw.help(format!(
-                        "a `{}` section only sees {} requests; move the rule or drop the condition",
+                        "rules in `{}` sections only see {} requests; move the rule or drop the condition",
                         self.list.kind.name(),
                         self.list.kind.name()
                     ))
@@ -216,7 +216,11 @@ impl<'a, 'l> List<'a, 'l> {
                 .related(
                     earlier.file,
                     earlier.rule.action.span,
-                    "evaluation ends here first",
+                    if self.list.kind == Kind::Callback {
+                        "decides first"
+                    } else {
+                        "evaluation ends here first"
+                    },
                 )
                 .help(format!(
                     "{what}; move this rule above it or narrow the earlier condition"
