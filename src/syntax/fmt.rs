@@ -21,13 +21,13 @@ use super::ast::{
 };
 use super::{Span, SyntaxError};
 
-pub use lex::{lex, Comment, Lexed, Token};
+pub use lex::{lex, lex_parsed, Comment, Lexed, Token};
 pub use print::WIDTH;
 
 /// Formats one file's text. Fails only when the text does not parse.
 pub fn format(text: &str) -> Result<String, SyntaxError> {
     let file = super::parse(text)?;
-    let lexed = lex(text)?;
+    let lexed = lex_parsed(text);
     Ok(print::Printer::new(text, &lexed).file(&file))
 }
 

@@ -10,7 +10,7 @@ use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
 use oauth_policy::check::lint::{self, Config, Finding, Level, CONFIG_FILE, RULES};
 use oauth_policy::syntax::Span;
 use oauth_policy::testing::CaseFile;
-use oauth_policy::{is_policy_file, read_sources, LoadError, Policy, SourceFile};
+use oauth_policy::{is_policy_file, read_sources, LoadError, SourceFile};
 use serde_json::{json, Value};
 
 use crate::common::EXIT_ERROR;
@@ -113,6 +113,11 @@ pub fn inputs(paths: &[PathBuf]) -> Inputs {
             out.dirs.push(dir);
         }
         for file in list {
+            // A file named twice (`lint policies policies/a.policy`) is read once.
+            let name = file.display().to_string();
+            if out.files.iter().any(|f| *f.name == *name) {
+                continue;
+            }
             match read_sources(&file) {
                 Ok(fs) => out.files.extend(fs),
                 Err(LoadError::Invalid { diagnostics }) => {
@@ -283,12 +288,12 @@ pub fn run(args: Args) -> ExitCode {
         tested: Some(tested),
         config,
     };
-    let found = lint::lint(&good, &opts);
+    let (found, parsed) = lint::lint_with_ast(&good, &opts);
     let load_errors = found.iter().any(|f| f.name.is_none());
     findings.extend(found);
     if !load_errors {
         // Only compiling finds regexes over the engine's size limit.
-        if let Err(LoadError::Invalid { diagnostics }) = Policy::from_files(good.clone()) {
+        if let Err(diagnostics) = oauth_policy::compile::compile(&parsed) {
             for d in diagnostics {
                 let file = good
                     .iter()

@@ -7,7 +7,7 @@
 use super::{rule, Raw, L008};
 use crate::source::SourceFile;
 use crate::syntax::ast::{File, Item, Rule};
-use crate::syntax::fmt::{lex, Lexed};
+use crate::syntax::fmt::{lex_parsed, Lexed};
 use crate::syntax::Span;
 
 struct Directive {
@@ -22,14 +22,28 @@ struct Directive {
 /// Drops the findings ignore comments silence, tightens spans to their last
 /// token, and adds `L008` findings.
 pub(super) fn apply(files: &[SourceFile], trees: &[(usize, &File)], raw: Vec<Raw>) -> Vec<Raw> {
+    // Splitting a file into tokens costs a second parse: only files with an
+    // ignore comment or a finding (whose spans get tightened) need it.
+    let needed = |file: usize, text: &str| {
+        text.contains("policyc:")
+            || raw
+                .iter()
+                .any(|r| r.file == file || r.related.iter().any(|x| x.file == file))
+    };
     let lexed: Vec<(usize, Lexed)> = trees
         .iter()
-        .filter_map(|&(i, _)| Some((i, lex(&files.get(i)?.text).ok()?)))
+        .filter_map(|&(i, _)| {
+            let text = &files.get(i)?.text;
+            needed(i, text).then(|| (i, lex_parsed(text)))
+        })
         .collect();
     let mut directives = Vec::new();
     let mut out = Vec::new();
-    for (&(file, tree), (_, lx)) in trees.iter().zip(&lexed) {
+    for &(file, tree) in trees {
         let Some(src) = files.get(file).map(|f| f.text.as_ref()) else {
+            continue;
+        };
+        let Some((_, lx)) = lexed.iter().find(|(i, _)| *i == file) else {
             continue;
         };
         let extents = extents(tree, lx);

@@ -250,6 +250,15 @@ impl Raw {
 /// overlaps are compared across all of them). Findings come sorted by file
 /// and position.
 pub fn lint(files: &[SourceFile], opts: &Options) -> Vec<Finding> {
+    lint_with_ast(files, opts).0
+}
+
+/// [`lint`], also returning the files that parsed with their ASTs (so a
+/// caller can compile them without parsing again).
+pub fn lint_with_ast(
+    files: &[SourceFile],
+    opts: &Options,
+) -> (Vec<Finding>, Vec<(SourceFile, ast::File)>) {
     let mut out = Vec::new();
     let mut parsed: Vec<(SourceFile, ast::File)> = Vec::with_capacity(files.len());
     let mut parsed_index = Vec::with_capacity(files.len());
@@ -302,7 +311,7 @@ pub fn lint(files: &[SourceFile], opts: &Options) -> Vec<Finding> {
         });
     }
     out.sort_by(|a, b| (a.file, a.span.start, &a.code).cmp(&(b.file, b.span.start, &b.code)));
-    out
+    (out, parsed)
 }
 
 /// A load error (syntax or check) as a finding of level `Error`.

@@ -54,8 +54,14 @@ pub fn lex(text: &str) -> Result<Lexed, SyntaxError> {
     // `parse` bounds the nesting before pest recurses and words errors the
     // project's way; only text it accepts is split.
     crate::syntax::parse(text)?;
+    Ok(lex_parsed(text))
+}
+
+/// [`lex`] for text that [`crate::syntax::parse`] already accepted (the
+/// nesting check is not repeated; other text gives an empty result).
+pub fn lex_parsed(text: &str) -> Lexed {
     let Ok(pairs) = PolicyParser::parse(R::file, text) else {
-        return Ok(Lexed::default());
+        return Lexed::default();
     };
     let words: Vec<Span> = pairs
         .flatten()
@@ -75,7 +81,7 @@ pub fn lex(text: &str) -> Result<Lexed, SyntaxError> {
         }
         gap_start = word.end;
     }
-    Ok(out)
+    out
 }
 
 /// Scans `text[start..end]`, which holds no word or string, for punctuation

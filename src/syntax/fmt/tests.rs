@@ -350,7 +350,7 @@ impl Writer<'_> {
     }
 
     fn cond(&mut self, g: &G, nested: bool) {
-        let extra = self.draw() % 6 == 0;
+        let extra = self.draw().is_multiple_of(6);
         let parens = extra || (nested && !matches!(g, G::Leaf(_)));
         if parens {
             self.word("(");
