@@ -6,8 +6,9 @@
 //! preceded, comments at the end of a line stay at the end of that line.
 //! Words and literals are printed exactly as written; only layout changes:
 //! two-space indentation, one space between tokens, one blank line at most
-//! (always one between blocks), lines broken at [`WIDTH`] columns, and
-//! redundant parentheses, `not not` pairs and trailing commas dropped.
+//! (always one between blocks), lines broken at [`WIDTH`] columns,
+//! redundant parentheses, `not not` pairs and trailing commas dropped, and an
+//! `and` inside an `or` always parenthesised.
 
 mod doc;
 pub mod lex;

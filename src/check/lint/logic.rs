@@ -2,6 +2,8 @@
 //! facts, implication and disjointness. Sound but incomplete: `true` means
 //! proven, `false` means "not proven" (the rules then stay quiet).
 
+use std::cell::Cell;
+
 use regex::RegexBuilder;
 
 use crate::syntax::ast::{Cond, CondKind, Operand, Part, Test, Value};
@@ -314,29 +316,47 @@ fn positive(t: &Test) -> Option<Test> {
     }
 }
 
+/// How many steps one `implies` or `disjoint` question may take: deeply
+/// nested `and`/`or` trees could otherwise take exponential time. Running out
+/// answers "not proven", which keeps every rule quiet.
+const BUDGET: usize = 4096;
+
 /// Whether every request satisfying `a` satisfies `b`.
 pub(super) fn implies(a: &Cond, b: &Cond) -> bool {
+    imp(a, b, &Cell::new(BUDGET))
+}
+
+fn spend(budget: &Cell<usize>) -> bool {
+    let left = budget.get();
+    budget.set(left.saturating_sub(1));
+    left > 0
+}
+
+fn imp(a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
+    if !spend(budget) {
+        return false;
+    }
     if same(a, b) {
         return true;
     }
     if let CondKind::And(bs) = &b.node {
-        return bs.iter().all(|bi| implies(a, bi));
+        return bs.iter().all(|bi| imp(a, bi, budget));
     }
     if let CondKind::Or(as_) = &a.node {
-        return as_.iter().all(|ai| implies(ai, b));
+        return as_.iter().all(|ai| imp(ai, b, budget));
     }
     if let CondKind::And(as_) = &a.node {
-        if as_.iter().any(|ai| implies(ai, b)) {
+        if as_.iter().any(|ai| imp(ai, b, budget)) {
             return true;
         }
     }
     if let CondKind::Or(bs) = &b.node {
-        if bs.iter().any(|bi| implies(a, bi)) {
+        if bs.iter().any(|bi| imp(a, bi, budget)) {
             return true;
         }
     }
     match (&a.node, &b.node) {
-        (CondKind::Not(x), CondKind::Not(y)) => implies(y, x),
+        (CondKind::Not(x), CondKind::Not(y)) => imp(y, x, budget),
         (CondKind::Test(oa, ta), CondKind::Not(y)) => match &y.node {
             CondKind::Test(ob, tb) => test_excludes(oa, ta.as_ref(), ob, tb.as_ref()),
             _ => false,
@@ -420,25 +440,32 @@ fn finite(attr: Option<Attr>, t: Option<&Test>) -> Option<Vec<String>> {
 
 /// Whether no request satisfies both `a` and `b` (read at the same moment).
 pub(super) fn disjoint(a: &Cond, b: &Cond) -> bool {
+    dis(a, b, &Cell::new(BUDGET))
+}
+
+fn dis(a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
+    if !spend(budget) {
+        return false;
+    }
     if let CondKind::Or(as_) = &a.node {
-        return as_.iter().all(|ai| disjoint(ai, b));
+        return as_.iter().all(|ai| dis(ai, b, budget));
     }
     if let CondKind::Or(bs) = &b.node {
-        return bs.iter().all(|bi| disjoint(a, bi));
+        return bs.iter().all(|bi| dis(a, bi, budget));
     }
     if let CondKind::And(as_) = &a.node {
-        if as_.iter().any(|ai| disjoint(ai, b)) {
+        if as_.iter().any(|ai| dis(ai, b, budget)) {
             return true;
         }
     }
     if let CondKind::And(bs) = &b.node {
-        if bs.iter().any(|bi| disjoint(a, bi)) {
+        if bs.iter().any(|bi| dis(a, bi, budget)) {
             return true;
         }
     }
     match (&a.node, &b.node) {
-        (CondKind::Not(x), _) => implies(b, x),
-        (_, CondKind::Not(y)) => implies(a, y),
+        (CondKind::Not(x), _) => imp(b, x, budget),
+        (_, CondKind::Not(y)) => imp(a, y, budget),
         (CondKind::Test(oa, ta), CondKind::Test(ob, tb)) => {
             test_excludes(oa, ta.as_ref(), ob, tb.as_ref())
                 || test_excludes(ob, tb.as_ref(), oa, ta.as_ref())
@@ -507,6 +534,20 @@ mod tests {
         assert!(disjoint(&c("path == \"/a\""), &c("path ~ \"^/b\"")));
         assert!(!disjoint(&c("path ~ \"^/a\""), &c("path ~ \"^/b\"")));
         assert!(!disjoint(&c("a"), &c("b")));
+    }
+
+    #[test]
+    fn deep_conditions_stay_cheap() {
+        // 2^30 paths through the trees if explored naively.
+        let mut deep = "a".to_string();
+        for i in 0..30 {
+            deep = format!("(b{i} or ({deep} and c{i}))");
+        }
+        let d = c(&deep);
+        let start = std::time::Instant::now();
+        assert!(!implies(&d, &c("z")));
+        assert!(!disjoint(&d, &d));
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]

@@ -14,6 +14,8 @@ mod logic;
 mod names;
 mod providers;
 mod reach;
+#[cfg(test)]
+mod tests;
 mod walk;
 
 use std::collections::HashSet;

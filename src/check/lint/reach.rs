@@ -11,6 +11,9 @@ use crate::source::SourceFile;
 use crate::syntax::ast::{Action, Cond, CondKind, File, Name, Value};
 use crate::vocab::Kind;
 
+/// How many earlier rules a rule is compared with.
+const LOOK_BACK: usize = 256;
+
 /// A rule's `when` and `if` conditions (both must hold).
 type Conj<'a> = Vec<&'a Cond>;
 
@@ -175,7 +178,8 @@ impl<'a, 'l> List<'a, 'l> {
     /// before this one.
     fn shadowed(&self, i: usize) -> Option<Raw> {
         let (r, conds, facts) = self.rule(i)?;
-        for j in (0..i).rev() {
+        // Looking back a bounded way keeps a huge section linear.
+        for j in (i.saturating_sub(LOOK_BACK)..i).rev() {
             if self.dead.get(j).copied().unwrap_or(true) {
                 continue;
             }
@@ -261,7 +265,7 @@ impl<'a, 'l> List<'a, 'l> {
             if self.dead.get(i).copied().unwrap_or(true) {
                 continue;
             }
-            for j in 0..i {
+            for j in i.saturating_sub(LOOK_BACK)..i {
                 let Some((rj, cj, _)) = self.rule(j) else {
                     continue;
                 };

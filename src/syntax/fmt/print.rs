@@ -3,7 +3,8 @@
 //! Every token printed is looked up in the original token stream, so the
 //! comments that preceded it there can be printed before it. Tokens the
 //! canonical form leaves out (redundant parentheses, `not not`, trailing
-//! commas) are skipped; no token is ever added that the source lacks.
+//! commas) are skipped. The only tokens it may add are the parentheses
+//! around an `and` inside an `or`.
 
 use super::doc::{Doc, Renderer};
 use super::lex::{blank_before, Comment, Lexed, Token};
@@ -521,10 +522,12 @@ impl<'a> Printer<'a> {
     // ---- conditions ------------------------------------------------------------
 
     fn cond(&mut self, c: &Cond, parent: Parent) -> Doc {
+        // Needed parentheses, plus an `and` inside an `or`: not needed, but
+        // mixed `and`/`or` read ambiguously without them.
         let parens = matches!(
             (&c.node, parent),
             (CondKind::Or(_), Parent::Or | Parent::And | Parent::Not)
-                | (CondKind::And(_), Parent::And | Parent::Not)
+                | (CondKind::And(_), Parent::Or | Parent::And | Parent::Not)
                 | (CondKind::Not(_), Parent::Not)
         );
         if !parens {

@@ -88,8 +88,8 @@ fn keeps_needed_parentheses() {
         "drop x if (a or b) and not (c and d) and not (not e) and (f or (g or h))\n"
     );
     assert_eq!(
-        check("drop x if a or (b and c)\n"),
-        "drop x if a or b and c\n"
+        check("drop x if a or b and c or ((d and e))\n"),
+        "drop x if a or (b and c) or (d and e)\n"
     );
     assert_eq!(check("drop x if not not not a\n"), "drop x if not a\n");
 }
@@ -349,26 +349,39 @@ impl Writer<'_> {
         self.gap();
     }
 
-    fn cond(&mut self, g: &G, nested: bool) {
+    /// `parent`: the compound this condition is a part of (`'a'`nd, `'o'`r,
+    /// `'n'`ot), or `' '` at the top.
+    fn cond(&mut self, g: &G, parent: char) {
         let extra = self.draw().is_multiple_of(6);
-        let parens = extra || (nested && !matches!(g, G::Leaf(_)));
+        // Parentheses the meaning needs; an `and` inside an `or` needs none.
+        let needed = match g {
+            G::Leaf(_) => false,
+            G::And(_) => parent == 'a' || parent == 'n',
+            G::Or(_) => parent != ' ',
+            G::Not(_) => parent == 'n',
+        };
+        let parens = extra || needed;
         if parens {
             self.word("(");
         }
         match g {
             G::Leaf(s) => self.word(s),
             G::And(parts) | G::Or(parts) => {
-                let op = if matches!(g, G::And(_)) { "and" } else { "or" };
+                let (op, kind) = if matches!(g, G::And(_)) {
+                    ("and", 'a')
+                } else {
+                    ("or", 'o')
+                };
                 for (i, p) in parts.iter().enumerate() {
                     if i > 0 {
                         self.word(op);
                     }
-                    self.cond(p, true);
+                    self.cond(p, kind);
                 }
             }
             G::Not(inner) => {
                 self.word("not");
-                self.cond(inner, true);
+                self.cond(inner, 'n');
             }
         }
         if parens {
@@ -379,12 +392,12 @@ impl Writer<'_> {
     fn rule(&mut self, (when, action, guard): &GRule) {
         if let Some(w) = when {
             self.word("when");
-            self.cond(w, false);
+            self.cond(w, ' ');
         }
         self.word(action);
         if let Some(g) = guard {
             self.word("if");
-            self.cond(g, false);
+            self.cond(g, ' ');
         }
     }
 
@@ -404,7 +417,7 @@ impl Writer<'_> {
                 self.word(name);
                 self.word("{");
                 self.word("match");
-                self.cond(m, false);
+                self.cond(m, ' ');
                 for s in sections {
                     self.section(s);
                 }
