@@ -212,17 +212,18 @@ pub(crate) fn parse_target(url: &str, limits: &Limits) -> Result<Target, Request
     if let Some(offset) = url.bytes().position(|b| b.is_ascii_control()) {
         return Err(RequestError::ControlCharacter { offset });
     }
-    let parsed = Url::parse(url).map_err(|e| RequestError::InvalidUrl {
+    // Neither authority nor path can hold a raw `?` or `#`, so the first of
+    // each in the text are the ones a URL parser uses. The URL parser only
+    // sees the part before them (the query is ours to read, byte for byte),
+    // which also spares it re-encoding a long query.
+    let end = url.find('#').unwrap_or(url.len());
+    let query_start = url.get(..end).and_then(|head| head.find('?'));
+    let head = url.get(..query_start.unwrap_or(end)).unwrap_or(url);
+    let parsed = Url::parse(head).map_err(|e| RequestError::InvalidUrl {
         reason: e.to_string(),
     })?;
     let host = parsed.host_str().ok_or(RequestError::NoHost)?;
-    // Neither authority nor path can hold a raw `?` or `#`, so the first of
-    // each in the text are the ones the parser used.
-    let end = url.find('#').unwrap_or(url.len());
-    let query = url
-        .get(..end)
-        .and_then(|head| head.find('?'))
-        .map(|q| q + 1..end);
+    let query = query_start.map(|q| q + 1..end);
     Ok(Target {
         url: url.to_string(),
         scheme: parsed.scheme().to_string(),
@@ -280,6 +281,9 @@ pub(crate) fn parse_params(
 pub fn decode(s: &str) -> Cow<'_, str> {
     if !s.contains(['+', '%']) {
         return Cow::Borrowed(s);
+    }
+    if !s.contains('+') {
+        return percent_decode_str(s).decode_utf8_lossy();
     }
     let spaced = s.replace('+', " ");
     Cow::Owned(percent_decode_str(&spaced).decode_utf8_lossy().into_owned())
