@@ -147,13 +147,6 @@ impl Request {
     /// A token request with explicit limits.
     pub fn token_with(url: &str, body: &str, limits: &Limits) -> Result<Self, RequestError> {
         let target = parse_target(url, limits)?;
-        if body.len() > limits.max_body_bytes {
-            return Err(RequestError::TooLarge {
-                what: "body",
-                size: body.len(),
-                limit: limits.max_body_bytes,
-            });
-        }
         let params = parse_params(body, "body", limits)?;
         Ok(Self {
             kind: Kind::Token,
@@ -235,11 +228,19 @@ pub(crate) fn parse_target(url: &str, limits: &Limits) -> Result<Target, Request
 }
 
 /// Splits `source` on `&` into raw parameters, decoding names and values.
+/// `what` is `query` or `body` (a body is held to `max_body_bytes`).
 pub(crate) fn parse_params(
     source: &str,
     what: &'static str,
     limits: &Limits,
 ) -> Result<Vec<RawParam>, RequestError> {
+    if what == "body" && source.len() > limits.max_body_bytes {
+        return Err(RequestError::TooLarge {
+            what,
+            size: source.len(),
+            limit: limits.max_body_bytes,
+        });
+    }
     if let Some(offset) = source.bytes().position(|b| b.is_ascii_control()) {
         return Err(RequestError::ControlCharacter { offset });
     }
