@@ -66,13 +66,6 @@ impl Callback {
 
     /// A `response_mode=form_post` body.
     pub fn from_form_with(body: &str, limits: &Limits) -> Result<Self, RequestError> {
-        if body.len() > limits.max_body_bytes {
-            return Err(RequestError::TooLarge {
-                what: "body",
-                size: body.len(),
-                limit: limits.max_body_bytes,
-            });
-        }
         let params = parse_params(body, "body", limits)?;
         Ok(Self {
             target: Target {

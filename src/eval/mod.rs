@@ -1,5 +1,6 @@
 //! The fourth layer: runs a compiled program on requests and callbacks.
 
+mod actions;
 pub mod apply;
 pub mod callback;
 pub mod cond;

@@ -147,13 +147,6 @@ impl Request {
     /// A token request with explicit limits.
     pub fn token_with(url: &str, body: &str, limits: &Limits) -> Result<Self, RequestError> {
         let target = parse_target(url, limits)?;
-        if body.len() > limits.max_body_bytes {
-            return Err(RequestError::TooLarge {
-                what: "body",
-                size: body.len(),
-                limit: limits.max_body_bytes,
-            });
-        }
         let params = parse_params(body, "body", limits)?;
         Ok(Self {
             kind: Kind::Token,
@@ -212,17 +205,18 @@ pub(crate) fn parse_target(url: &str, limits: &Limits) -> Result<Target, Request
     if let Some(offset) = url.bytes().position(|b| b.is_ascii_control()) {
         return Err(RequestError::ControlCharacter { offset });
     }
-    let parsed = Url::parse(url).map_err(|e| RequestError::InvalidUrl {
+    // Neither authority nor path can hold a raw `?` or `#`, so the first of
+    // each in the text are the ones a URL parser uses. The URL parser only
+    // sees the part before them (the query is ours to read, byte for byte),
+    // which also spares it re-encoding a long query.
+    let end = url.find('#').unwrap_or(url.len());
+    let query_start = url.get(..end).and_then(|head| head.find('?'));
+    let head = url.get(..query_start.unwrap_or(end)).unwrap_or(url);
+    let parsed = Url::parse(head).map_err(|e| RequestError::InvalidUrl {
         reason: e.to_string(),
     })?;
     let host = parsed.host_str().ok_or(RequestError::NoHost)?;
-    // Neither authority nor path can hold a raw `?` or `#`, so the first of
-    // each in the text are the ones the parser used.
-    let end = url.find('#').unwrap_or(url.len());
-    let query = url
-        .get(..end)
-        .and_then(|head| head.find('?'))
-        .map(|q| q + 1..end);
+    let query = query_start.map(|q| q + 1..end);
     Ok(Target {
         url: url.to_string(),
         scheme: parsed.scheme().to_string(),
@@ -234,11 +228,19 @@ pub(crate) fn parse_target(url: &str, limits: &Limits) -> Result<Target, Request
 }
 
 /// Splits `source` on `&` into raw parameters, decoding names and values.
+/// `what` is `query` or `body` (a body is held to `max_body_bytes`).
 pub(crate) fn parse_params(
     source: &str,
     what: &'static str,
     limits: &Limits,
 ) -> Result<Vec<RawParam>, RequestError> {
+    if what == "body" && source.len() > limits.max_body_bytes {
+        return Err(RequestError::TooLarge {
+            what,
+            size: source.len(),
+            limit: limits.max_body_bytes,
+        });
+    }
     if let Some(offset) = source.bytes().position(|b| b.is_ascii_control()) {
         return Err(RequestError::ControlCharacter { offset });
     }
@@ -280,6 +282,9 @@ pub(crate) fn parse_params(
 pub fn decode(s: &str) -> Cow<'_, str> {
     if !s.contains(['+', '%']) {
         return Cow::Borrowed(s);
+    }
+    if !s.contains('+') {
+        return percent_decode_str(s).decode_utf8_lossy();
     }
     let spaced = s.replace('+', " ");
     Cow::Owned(percent_decode_str(&spaced).decode_utf8_lossy().into_owned())

@@ -1,0 +1,200 @@
+//! What each action does to the working parameter list.
+
+use std::collections::HashSet;
+
+use super::apply::Change;
+use super::cond::Ctx;
+use super::params::{list_items, list_separator, Params};
+use super::request::Target;
+use crate::compile::ir::{Action, Piece, Rule, Template};
+use crate::vocab::Kind;
+
+/// What running one rule did.
+pub(crate) enum Effect {
+    /// Its condition was false.
+    NotHeld,
+    /// It changed the request.
+    Changed,
+    /// It ran and changed nothing (e.g. dropping an absent parameter).
+    Unchanged,
+    /// It could not run, and why.
+    Skipped(&'static str),
+    /// It refused the request, with this reason.
+    Denied(String),
+    /// It ended rewriting.
+    Stopped,
+}
+
+impl Effect {
+    /// The effect in words, for traces.
+    pub(crate) fn words(&self) -> String {
+        match self {
+            Effect::NotHeld => "condition false".into(),
+            Effect::Changed => "changed".into(),
+            Effect::Unchanged => "no effect".into(),
+            Effect::Skipped(why) => format!("skipped: {why}"),
+            Effect::Denied(reason) => format!("denied: {reason}"),
+            Effect::Stopped => "stopped".into(),
+        }
+    }
+}
+
+const ABSENT_VAR: &str = "a parameter it interpolates is absent";
+
+/// Runs one rule whose condition held, recording each parameter it changed.
+pub(crate) fn run(
+    rule: &Rule,
+    target: &Target,
+    kind: Kind,
+    params: &mut Params<'_>,
+    changes: &mut Vec<Change>,
+) -> Effect {
+    let render = |params: &Params<'_>, t: &Template| {
+        Ctx {
+            target,
+            kind,
+            params,
+        }
+        .render(t)
+    };
+    // Each arm answers with the parameter it changed, or returns early.
+    let touched: Option<&str> = match &rule.action {
+        Action::Drop(p) => params.remove(p).then_some(p.as_str()),
+        Action::DropEmpty(except) => {
+            let mut dropped: Vec<String> = Vec::new();
+            params.remove_where(|e| {
+                let hit = e.value.is_empty()
+                    && !e.name.is_empty()
+                    && !except.iter().any(|x| *x == e.name);
+                if hit && !dropped.iter().any(|d| *d == e.name) {
+                    dropped.push(e.name.to_string());
+                }
+                hit
+            });
+            dropped.iter().for_each(|d| record(changes, rule, d));
+            return if dropped.is_empty() {
+                Effect::Unchanged
+            } else {
+                Effect::Changed
+            };
+        }
+        Action::Set(p, t) => {
+            let Some(v) = render(params, t) else {
+                return Effect::Skipped(ABSENT_VAR);
+            };
+            params.set(p, v).then_some(p.as_str())
+        }
+        Action::Default(p, t) => {
+            if params.present(p) {
+                None
+            } else {
+                let Some(v) = render(params, t) else {
+                    return Effect::Skipped(ABSENT_VAR);
+                };
+                params.set(p, v).then_some(p.as_str())
+            }
+        }
+        Action::Rename(from, to) => {
+            if params.count(to) > 0 {
+                return Effect::Skipped("the new name is already present");
+            }
+            params.rename(from, to).then_some(from.as_str())
+        }
+        Action::Add(t, p) => {
+            let Some(item) = render(params, t) else {
+                return Effect::Skipped(ABSENT_VAR);
+            };
+            let hit = match params.get(p) {
+                None => params.set(p, item),
+                Some(v) if list_items(v).any(|i| i == item) => false,
+                Some(_) => params.map_values(p, |v| {
+                    Some(if v.is_empty() {
+                        item.clone()
+                    } else {
+                        format!("{v}{}{item}", list_separator(v))
+                    })
+                }),
+            };
+            hit.then_some(p.as_str())
+        }
+        Action::Remove(t, p) => {
+            let Some(item) = render(params, t) else {
+                return Effect::Skipped(ABSENT_VAR);
+            };
+            let hit = params.map_values(p, |v| {
+                if !list_items(v).any(|i| i == item) {
+                    return Some(v.to_string());
+                }
+                let kept: Vec<&str> = list_items(v).filter(|i| *i != item).collect();
+                // A list emptied this way is dropped: empty means omitted.
+                (!kept.is_empty()).then(|| kept.join(list_separator(v)))
+            });
+            hit.then_some(p.as_str())
+        }
+        Action::Convert(p, sep) => {
+            let hit = params.map_values(p, |v| {
+                Some(list_items(v).collect::<Vec<_>>().join(sep.as_str()))
+            });
+            hit.then_some(p.as_str())
+        }
+        Action::Dedupe(p) => {
+            let items_hit = params.map_values(p, |v| {
+                let mut seen = HashSet::new();
+                let unique: Vec<&str> = list_items(v).filter(|i| seen.insert(*i)).collect();
+                if unique.len() == list_items(v).count() {
+                    Some(v.to_string())
+                } else {
+                    Some(unique.join(list_separator(v)))
+                }
+            });
+            let mut values = HashSet::new();
+            let repeats =
+                params.remove_where(|e| e.name == *p && !values.insert(e.value.to_string()));
+            (items_hit || repeats > 0).then_some(p.as_str())
+        }
+        Action::Deny(t) => {
+            let reason = render(params, t).unwrap_or_else(|| literal_text(t));
+            return Effect::Denied(reason);
+        }
+        Action::DenyRepeated(except) => {
+            let mut seen = HashSet::new();
+            let repeated = params
+                .iter()
+                .filter(|e| !e.name.is_empty() && !except.iter().any(|x| *x == e.name))
+                .find(|e| !seen.insert(e.name.as_ref()));
+            return match repeated {
+                Some(e) => Effect::Denied(format!("{} appears more than once", e.name)),
+                None => Effect::Unchanged,
+            };
+        }
+        Action::Stop => return Effect::Stopped,
+        Action::Classify { .. } => return Effect::Skipped("classify only applies to callbacks"),
+    };
+    match touched {
+        Some(p) => {
+            record(changes, rule, p);
+            Effect::Changed
+        }
+        None => Effect::Unchanged,
+    }
+}
+
+fn record(changes: &mut Vec<Change>, rule: &Rule, param: &str) {
+    changes.push(Change {
+        rule: rule.id.clone(),
+        action: rule.action.keyword(),
+        param: param.to_string(),
+        location: rule.location.clone(),
+    });
+}
+
+/// A template's fixed text, used when a deny reason names an absent parameter.
+fn literal_text(t: &Template) -> String {
+    t.parts
+        .iter()
+        .map(|p| match p {
+            Piece::Text(s) => s.as_str(),
+            Piece::Var(_) => "",
+        })
+        .collect()
+}
