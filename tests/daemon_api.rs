@@ -514,6 +514,9 @@ fn sigterm_stops_cleanly_with_an_idle_keep_alive_connection_open() {
 fn sigterm_lets_an_in_flight_request_finish() {
     let mut d = Daemon::start(&[]);
     let mut c = d.connect();
+    // A full exchange first, so the server has accepted this connection
+    // (one still in the listen backlog is reset by shutdown, rightly).
+    assert_eq!(c.post("/v1/authorize", &authorize(SEED)).unwrap().status, 200);
     let body = authorize(SEED).to_string();
     let (first, rest) = body.as_bytes().split_at(10);
     let head = format!(
@@ -522,6 +525,9 @@ fn sigterm_lets_an_in_flight_request_finish() {
     );
     c.write_raw(head.as_bytes());
     c.write_raw(first);
+    // Give the server a moment to read the head: the request is then in
+    // flight, not an idle keep-alive connection (which shutdown closes).
+    std::thread::sleep(Duration::from_millis(100));
     d.signal("TERM");
     let deadline = std::time::Instant::now() + harness::DEADLINE;
     while !d.stderr().contains("shutting down") {
