@@ -516,7 +516,10 @@ fn sigterm_lets_an_in_flight_request_finish() {
     let mut c = d.connect();
     // A full exchange first, so the server has accepted this connection
     // (one still in the listen backlog is reset by shutdown, rightly).
-    assert_eq!(c.post("/v1/authorize", &authorize(SEED)).unwrap().status, 200);
+    assert_eq!(
+        c.post("/v1/authorize", &authorize(SEED)).unwrap().status,
+        200
+    );
     let body = authorize(SEED).to_string();
     let (first, rest) = body.as_bytes().split_at(10);
     let head = format!(
