@@ -103,7 +103,8 @@ fn match_source(file: &SourceFile, line: usize) -> String {
         }
         text.push(t);
     }
-    text.join(" ")
+    // Lists broken over lines read back as `[ a, b, ]`: tidy them.
+    text.join(" ").replace("[ ", "[").replace(", ]", "]")
 }
 
 fn template(t: &Template) -> String {
