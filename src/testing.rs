@@ -377,8 +377,8 @@ pub fn check_rewrite(
             .unwrap_or_default()
             .into_iter()
             .map(|p| {
-                let raw = s.get(p.segment).unwrap_or("").to_string();
-                (p.name, p.value, raw)
+                let raw = s.get(p.segment.clone()).unwrap_or("").to_string();
+                (p.name(s).to_string(), p.value(s).to_string(), raw)
             })
             .collect()
     };

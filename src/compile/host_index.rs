@@ -63,20 +63,19 @@ impl HostIndex {
 
     /// Candidate providers for `host` (lower-case), best tier first, load
     /// order within a tier.
-    pub fn candidates<'a>(&'a self, host: &str) -> impl Iterator<Item = usize> + 'a {
+    pub fn candidates<'a>(&'a self, host: &'a str) -> impl Iterator<Item = usize> + 'a {
         let exact = self.exact.get(host).map(Vec::as_slice).unwrap_or(&[]);
-        let pattern_hits: Vec<usize> = match &self.patterns {
-            Some(set) => set
-                .matches(host)
-                .into_iter()
-                .filter_map(|m| self.pattern_owners.get(m).copied())
-                .collect(),
-            None => Vec::new(),
-        };
+        // The pattern pass runs only if no exact-host candidate matched.
+        let patterns = std::iter::once(()).flat_map(move |()| {
+            self.patterns
+                .iter()
+                .flat_map(move |set| set.matches(host).into_iter())
+                .filter_map(move |m| self.pattern_owners.get(m).copied())
+        });
         exact
             .iter()
             .copied()
-            .chain(pattern_hits)
+            .chain(patterns)
             .chain(self.any.iter().copied())
     }
 }

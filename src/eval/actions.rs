@@ -157,13 +157,14 @@ pub(crate) fn run(
             return Effect::Denied(reason);
         }
         Action::DenyRepeated(except) => {
-            let mut seen = HashSet::new();
-            let repeated = params
+            let names: Vec<&str> = params
                 .iter()
-                .filter(|e| !e.name.is_empty() && !except.iter().any(|x| *x == e.name))
-                .find(|e| !seen.insert(e.name.as_ref()));
+                .map(|e| e.name.as_ref())
+                .filter(|n| !n.is_empty() && !except.iter().any(|x| x == n))
+                .collect();
+            let repeated = first_repeat(&names);
             return match repeated {
-                Some(e) => Effect::Denied(format!("{} appears more than once", e.name)),
+                Some(name) => Effect::Denied(format!("{name} appears more than once")),
                 None => Effect::Unchanged,
             };
         }
@@ -177,6 +178,20 @@ pub(crate) fn run(
         }
         None => Effect::Unchanged,
     }
+}
+
+/// The first name (in order) seen before: a scan for the usual handful of
+/// parameters, a hash set past that so 10 000 of them stay linear.
+fn first_repeat<'n>(names: &[&'n str]) -> Option<&'n str> {
+    if names.len() <= 32 {
+        return names
+            .iter()
+            .enumerate()
+            .find(|(i, n)| names.get(..*i).is_some_and(|before| before.contains(n)))
+            .map(|(_, n)| *n);
+    }
+    let mut seen = HashSet::new();
+    names.iter().copied().find(|n| !seen.insert(*n))
 }
 
 fn record(changes: &mut Vec<Change>, rule: &Rule, param: &str) {

@@ -389,11 +389,8 @@ fn first_match<'a>(
 fn code_is_utf8(cb: &Callback) -> bool {
     cb.params
         .iter()
-        .filter(|p| p.name == "code")
-        .filter_map(|p| {
-            let start = p.eq? + 1;
-            cb.source.get(start..p.segment.end)
-        })
+        .filter(|p| p.name(&cb.source) == "code")
+        .filter_map(|p| p.raw_value(&cb.source))
         .all(|raw| {
             percent_decode_str(&raw.replace('+', " "))
                 .decode_utf8()

@@ -51,8 +51,8 @@ impl<'a> Params<'a> {
                 Entry {
                     raw: seg,
                     raw_eq: p.eq.map(|e| e - p.segment.start),
-                    name: Cow::Borrowed(p.name.as_str()),
-                    value: Cow::Borrowed(p.value.as_str()),
+                    name: Cow::Borrowed(p.name(source)),
+                    value: Cow::Borrowed(p.value(source)),
                     name_changed: false,
                     value_changed: false,
                     removed: false,

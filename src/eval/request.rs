@@ -88,10 +88,42 @@ pub struct RawParam {
     pub segment: Range<usize>,
     /// Where the `=` is, if there is one.
     pub eq: Option<usize>,
-    /// The decoded name (`+` is a space, invalid UTF-8 becomes U+FFFD).
-    pub name: String,
-    /// The decoded value.
-    pub value: String,
+    /// The decoded name, when decoding changed it (else it is the raw text).
+    decoded_name: Option<String>,
+    /// The decoded value, when decoding changed it (else it is the raw text).
+    decoded_value: Option<String>,
+}
+
+impl RawParam {
+    /// The decoded name (`+` is a space, invalid UTF-8 becomes U+FFFD);
+    /// `source` is the text the parameter was read from.
+    pub fn name<'s>(&'s self, source: &'s str) -> &'s str {
+        match &self.decoded_name {
+            Some(n) => n,
+            None => source.get(self.name_range()).unwrap_or(""),
+        }
+    }
+
+    /// The decoded value; `source` is the text the parameter was read from.
+    pub fn value<'s>(&'s self, source: &'s str) -> &'s str {
+        match &self.decoded_value {
+            Some(v) => v,
+            None => self.value_range().and_then(|r| source.get(r)).unwrap_or(""),
+        }
+    }
+
+    /// The raw value text (after `=`), if there is an `=`.
+    pub fn raw_value<'s>(&self, source: &'s str) -> Option<&'s str> {
+        self.value_range().and_then(|r| source.get(r))
+    }
+
+    fn name_range(&self) -> Range<usize> {
+        self.segment.start..self.eq.unwrap_or(self.segment.end)
+    }
+
+    fn value_range(&self) -> Option<Range<usize>> {
+        self.eq.map(|e| e + 1..self.segment.end)
+    }
 }
 
 /// The target URL's parts that conditions can test.
@@ -267,11 +299,16 @@ pub(crate) fn parse_params(
             ),
             None => (piece, ""),
         };
+        // Most names and values need no decoding: keep only the ones that do.
+        let owned = |raw: &str| match decode(raw) {
+            Cow::Owned(s) => Some(s),
+            Cow::Borrowed(_) => None,
+        };
         params.push(RawParam {
             segment: start..end,
             eq: eq.map(|i| start + i),
-            name: decode(name).into_owned(),
-            value: decode(value).into_owned(),
+            decoded_name: owned(name),
+            decoded_value: owned(value),
         });
         start = end + 1;
     }
