@@ -11,7 +11,7 @@ pub use error::CheckError;
 
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::suggest;
-use crate::syntax::ast::{self, Action, CondKind, Operand, Part, Test, Value};
+use crate::syntax::ast::{self, Action, CondKind, Operand, Test, Value};
 use crate::syntax::Span;
 use crate::vocab::{Attr, Category, Kind};
 
@@ -241,12 +241,4 @@ fn did_you_mean<'a>(word: &str, valid: impl Iterator<Item = &'a str> + Clone) ->
                 .join(", ")
         ),
     }
-}
-
-/// The names a value interpolates.
-pub fn interpolated(v: &Value) -> impl Iterator<Item = &ast::Name> {
-    v.parts.iter().filter_map(|p| match p {
-        Part::Var(n) => Some(n),
-        Part::Text(_) => None,
-    })
 }

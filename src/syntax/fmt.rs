@@ -46,14 +46,6 @@ pub fn without_spans(file: &File) -> File {
     f
 }
 
-/// A copy of a condition with every span set to zero (for comparing two
-/// conditions by meaning of their text).
-pub fn cond_without_spans(c: &Cond) -> Cond {
-    let mut c = c.clone();
-    erase_cond(&mut c);
-    c
-}
-
 fn erase_provider(p: &mut Provider) {
     p.span = Span::default();
     p.name.span = Span::default();

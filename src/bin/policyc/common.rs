@@ -50,3 +50,12 @@ pub fn report_input_error(format: Format, err: RequestError) -> ExitCode {
     }
     ExitCode::from(EXIT_ERROR)
 }
+
+/// The paths given, or the current directory when none were.
+pub fn paths_or_cwd(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    }
+}

@@ -23,12 +23,7 @@ pub struct Args {
 /// Runs the subcommand. Prints the files changed (or, with `--check`, that
 /// would change), one per line.
 pub fn run(args: Args) -> ExitCode {
-    let default = [PathBuf::from(".")];
-    let paths = if args.paths.is_empty() {
-        &default[..]
-    } else {
-        &args.paths
-    };
+    let paths = &crate::common::paths_or_cwd(&args.paths)[..];
     let mut failed = false;
     let mut changed = 0usize;
     for path in paths {

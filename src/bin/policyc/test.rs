@@ -30,12 +30,7 @@ pub struct Args {
 
 /// Runs the subcommand: exit 0 when every case passes, 1 otherwise.
 pub fn run(args: Args) -> ExitCode {
-    let default = [PathBuf::from(".")];
-    let paths = if args.paths.is_empty() {
-        &default[..]
-    } else {
-        &args.paths
-    };
+    let paths = &crate::common::paths_or_cwd(&args.paths)[..];
     let is_json = |p: &Path| p.extension().is_some_and(|e| e == "json") && !p.is_dir();
     let policy_paths: Vec<PathBuf> = paths.iter().filter(|p| !is_json(p)).cloned().collect();
     let mut case_paths: Vec<PathBuf> = Vec::new();

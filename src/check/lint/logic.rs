@@ -368,17 +368,23 @@ fn imp(a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
     }
 }
 
-/// `a` holds ⇒ `b` holds, for two comparisons.
-fn test_implies(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test>) -> bool {
-    let (Some(sa), Some(sb)) = (subject(oa), subject(ob)) else {
-        return false;
-    };
+/// When both operands read the same subject: `Some(attribute)` for an
+/// attribute, `Some(None)` for a parameter; `None` when they differ.
+fn common_subject(oa: &Operand, ob: &Operand) -> Option<Option<Attr>> {
+    let (sa, sb) = (subject(oa)?, subject(ob)?);
     if sa != sb {
-        return false;
+        return None;
     }
-    let attr = match sa {
+    Some(match sa {
         Subject::Attr(a) => Some(a),
         Subject::Param(_) => None,
+    })
+}
+
+/// `a` holds ⇒ `b` holds, for two comparisons.
+fn test_implies(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test>) -> bool {
+    let Some(attr) = common_subject(oa, ob) else {
+        return false;
     };
     // `!=` / `!~` on both sides: the positives imply the other way round.
     if let (Some(pa), Some(pb)) = (ta.and_then(positive), tb.and_then(positive)) {
@@ -400,15 +406,8 @@ fn test_implies(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test>
 
 /// `a` holds ⇒ `b` does not hold, for two comparisons.
 fn test_excludes(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test>) -> bool {
-    let (Some(sa), Some(sb)) = (subject(oa), subject(ob)) else {
+    let Some(attr) = common_subject(oa, ob) else {
         return false;
-    };
-    if sa != sb {
-        return false;
-    }
-    let attr = match sa {
-        Subject::Attr(a) => Some(a),
-        Subject::Param(_) => None,
     };
     if let Some(pb) = tb.and_then(positive) {
         // ¬(s != v) is s == v (or s absent): implied by a test that needs

@@ -62,12 +62,7 @@ pub struct Inputs {
 
 /// Reads every `.policy` file `paths` name (`.` when empty).
 pub fn inputs(paths: &[PathBuf]) -> Inputs {
-    let default = [PathBuf::from(".")];
-    let paths = if paths.is_empty() {
-        &default[..]
-    } else {
-        paths
-    };
+    let paths = &crate::common::paths_or_cwd(paths)[..];
     let mut out = Inputs {
         files: Vec::new(),
         dirs: Vec::new(),

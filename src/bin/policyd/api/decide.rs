@@ -177,17 +177,11 @@ pub async fn authorize(
     State(state): State<Arc<AppState>>,
     body: Result<JsonBody<AuthorizeBody>, ApiError>,
 ) -> Response {
-    let started = Instant::now();
-    let mut scrub = Scrubber::default();
-    let result = (|| {
+    rewrite(&state, "authorize", |scrub| {
         let JsonBody(input) = body?;
         scrub.add_url(&input.url);
-        let req = Request::authorize_with(&input.url, &state.limits)?;
-        let served = serving(&state)?;
-        let out = guarded(|| served.policy.apply(&req))?;
-        Ok((respond(&served, &out), apply_facts(&out, served)))
-    })();
-    finish(&state, "authorize", started, &scrub, result)
+        Ok(Request::authorize_with(&input.url, &state.limits)?)
+    })
 }
 
 /// `POST /v1/token {url, body}`.
@@ -195,18 +189,29 @@ pub async fn token(
     State(state): State<Arc<AppState>>,
     body: Result<JsonBody<TokenBody>, ApiError>,
 ) -> Response {
-    let started = Instant::now();
-    let mut scrub = Scrubber::default();
-    let result = (|| {
+    rewrite(&state, "token", |scrub| {
         let JsonBody(input) = body?;
         scrub.add_url(&input.url);
         scrub.add_form(&input.body);
-        let req = Request::token_with(&input.url, &input.body, &state.limits)?;
-        let served = serving(&state)?;
+        Ok(Request::token_with(&input.url, &input.body, &state.limits)?)
+    })
+}
+
+/// The shared body of the rewrite endpoints: read the request (telling the
+/// scrubber its secrets first), apply the served policy, answer and log.
+fn rewrite(
+    state: &AppState,
+    endpoint: &'static str,
+    read: impl FnOnce(&mut Scrubber) -> Result<Request, ApiError>,
+) -> Response {
+    let started = Instant::now();
+    let mut scrub = Scrubber::default();
+    let result = read(&mut scrub).and_then(|req| {
+        let served = serving(state)?;
         let out = guarded(|| served.policy.apply(&req))?;
         Ok((respond(&served, &out), apply_facts(&out, served)))
-    })();
-    finish(&state, "token", started, &scrub, result)
+    });
+    finish(state, endpoint, started, &scrub, result)
 }
 
 /// `POST /v1/classify {callback_url | form, provider | authorize_url, …}`.
