@@ -71,14 +71,81 @@ pub struct Policy {
 struct Inner {
     program: Program,
     files: Vec<SourceFile>,
+    layers: Vec<Layer>,
     revision: String,
+}
+
+/// One layer of a policy: the base (the shipped library or a directory),
+/// then each overlay in the order added.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Layer {
+    /// `builtin`, or the path the layer was loaded from.
+    pub name: String,
+    /// A content hash of the layer's files, like [`Policy::revision`].
+    pub revision: String,
+    /// How many `.policy` files it has.
+    pub files: usize,
 }
 
 impl Policy {
     /// Loads a `.policy` file, or every top-level `*.policy` file of a
     /// directory (by name, byte order; names starting with `.` skipped).
     pub fn load(path: impl AsRef<Path>) -> Result<Self, LoadError> {
-        Self::from_files(read_sources(path.as_ref())?)
+        let files = read_sources(path.as_ref())?;
+        Self::from_layers(files, vec![layer_name(path.as_ref())])
+    }
+
+    /// This policy with an overlay directory (or file) on top: its files may
+    /// add providers and global rules, and `extend provider "…"` blocks that
+    /// add matches and rules to this policy's providers or switch their named
+    /// rules on and off. The result is compiled as a whole; `self` is unchanged.
+    ///
+    /// ```
+    /// use oauth_policy::{Policy, Request};
+    /// let overlay = r#"extend provider "auth0" { also match host == "login.acme.com" }"#;
+    /// let policy = Policy::builtin().with_overlay_sources("acme", [("acme.policy", overlay)])?;
+    /// let req = Request::authorize("https://login.acme.com/authorize?client_id=c&response_type=code")?;
+    /// assert_eq!(policy.apply(&req).provider(), Some("auth0"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_overlay(&self, path: impl AsRef<Path>) -> Result<Self, LoadError> {
+        let files = read_sources(path.as_ref())?;
+        self.layered(files, layer_name(path.as_ref()))
+    }
+
+    /// Like [`Policy::with_overlay`], from in-memory files `(name, text)`;
+    /// `layer` names the overlay in [`Policy::layers`].
+    pub fn with_overlay_sources<'a>(
+        &self,
+        layer: &str,
+        sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, LoadError> {
+        let files = sources
+            .into_iter()
+            .map(|(name, text)| SourceFile::new(name, text))
+            .collect();
+        self.layered(files, layer.to_string())
+    }
+
+    fn layered(&self, overlay: Vec<SourceFile>, name: String) -> Result<Self, LoadError> {
+        let layer = self.inner.layers.len();
+        let mut files = self.inner.files.clone();
+        files.extend(overlay.into_iter().map(|f| f.in_layer(layer)));
+        let mut names: Vec<String> = self.inner.layers.iter().map(|l| l.name.clone()).collect();
+        names.push(name);
+        Self::from_layers(files, names)
+    }
+
+    /// The layers, base first.
+    pub fn layers(&self) -> &[Layer] {
+        &self.inner.layers
+    }
+
+    /// The layer a file (by its name in diagnostics and locations) was loaded in.
+    pub fn layer_of(&self, file: &str) -> Option<&Layer> {
+        let f = self.inner.files.iter().find(|f| &*f.name == file)?;
+        self.inner.layers.get(f.layer)
     }
 
     /// Compiles in-memory files `(name, text)`, in the order given.
@@ -109,20 +176,26 @@ impl Policy {
     /// The embedded library, or the errors that would make `builtin` empty
     /// (a test keeps this from ever happening in a release).
     pub fn try_builtin() -> Result<Self, LoadError> {
-        Self::from_sources(
-            crate::builtin::BUILTIN
-                .iter()
-                .map(|(name, text)| (*name, *text)),
-        )
+        let files = crate::builtin::BUILTIN
+            .iter()
+            .map(|(name, text)| SourceFile::new(*name, *text))
+            .collect();
+        Self::from_layers(files, vec!["builtin".into()])
     }
 
     /// A policy with no rules: every request passes unchanged.
     pub fn empty() -> Self {
-        Self::build(Program::default(), Vec::new())
+        Self::build(Program::default(), Vec::new(), vec!["empty".into()])
     }
 
-    /// Compiles already-read files: the one path every loader takes.
+    /// Compiles already-read files as one layer.
     pub fn from_files(files: Vec<SourceFile>) -> Result<Self, LoadError> {
+        Self::from_layers(files, vec!["sources".into()])
+    }
+
+    /// Compiles files tagged with their layers (`SourceFile::layer` indexes
+    /// `layer_names`): the one path every loader takes.
+    fn from_layers(files: Vec<SourceFile>, layer_names: Vec<String>) -> Result<Self, LoadError> {
         let mut parsed = Vec::with_capacity(files.len());
         let mut diagnostics = Vec::new();
         for file in &files {
@@ -137,15 +210,29 @@ impl Policy {
         }
         let program =
             compile::compile(&parsed).map_err(|diagnostics| LoadError::Invalid { diagnostics })?;
-        Ok(Self::build(program, files))
+        Ok(Self::build(program, files, layer_names))
     }
 
-    fn build(program: Program, files: Vec<SourceFile>) -> Self {
+    fn build(program: Program, files: Vec<SourceFile>, layer_names: Vec<String>) -> Self {
         let revision = revision(&files);
+        let layers = layer_names
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let mine: Vec<SourceFile> =
+                    files.iter().filter(|f| f.layer == i).cloned().collect();
+                Layer {
+                    name,
+                    revision: self::revision(&mine),
+                    files: mine.len(),
+                }
+            })
+            .collect();
         Self {
             inner: Arc::new(Inner {
                 program,
                 files,
+                layers,
                 revision,
             }),
         }
@@ -197,6 +284,11 @@ impl Policy {
     pub fn program(&self) -> &Program {
         &self.inner.program
     }
+}
+
+/// A layer's name: the path as given.
+fn layer_name(path: &Path) -> String {
+    path.display().to_string()
 }
 
 /// Reads the files a path names: itself, or a directory's `*.policy` files.

@@ -16,6 +16,9 @@ pub struct SourceFile {
     pub name: Arc<str>,
     /// Its text.
     pub text: Arc<str>,
+    /// The layer it was loaded in: 0 for the base (the shipped library or
+    /// `--policies`), 1… for each overlay in order.
+    pub layer: usize,
     lines: Arc<LineIndex>,
 }
 
@@ -27,8 +30,15 @@ impl SourceFile {
         Self {
             name: name.into(),
             text,
+            layer: 0,
             lines,
         }
+    }
+
+    /// The same file, loaded in overlay layer `layer`.
+    pub fn in_layer(mut self, layer: usize) -> Self {
+        self.layer = layer;
+        self
     }
 
     /// The line and column of a byte offset.
@@ -80,6 +90,10 @@ pub enum ErrorKind {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Check(#[from] CheckError),
+    /// An `extend` block or a rule name is wrong.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Overlay(#[from] crate::check::OverlayError),
 }
 
 /// An error in a policy file, together with that file, so it renders with

@@ -453,7 +453,9 @@ fn host_regexes_are_anchored() {
     let policy = Policy::builtin();
     let mut patterns = Vec::new();
     for p in &policy.program().providers {
-        walk(&p.matcher, &mut patterns);
+        for m in &p.matchers {
+            walk(&m.cond, &mut patterns);
+        }
     }
     for (_, r) in all_rules(&policy) {
         if let Some(c) = &r.cond {

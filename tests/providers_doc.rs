@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use oauth_policy::compile::host_index::{host_key, HostKey};
+use oauth_policy::compile::host_index::{host_key_any, HostKey};
 use oauth_policy::compile::ir::{Action, Piece, Rule, Sections, Sep, Template};
 use oauth_policy::{Kind, Policy, SourceFile};
 
@@ -292,7 +292,7 @@ fn generate(policy: &Policy) -> Result<String, String> {
             out,
             "| [{name}](#{name}) | `{}` | {} | {} | {} | {} | {} |",
             p.location.file,
-            cell(&tier(&host_key(&p.matcher))),
+            cell(&tier(&host_key_any(p.matchers.iter().map(|m| &m.cond)))),
             cell(&summary(&p.sections.authorize)),
             cell(&summary(&p.sections.token)),
             cell(&summary(&p.sections.callback)),
@@ -340,7 +340,7 @@ fn generate(policy: &Policy) -> Result<String, String> {
             "### {}\n\nFile `{file_name}`. {why}\n\nEvidence: {evidence}\n\n\
              Match ({}): `{}`\n",
             p.name,
-            tier(&host_key(&p.matcher)),
+            tier(&host_key_any(p.matchers.iter().map(|m| &m.cond))),
             match_source(file, p.location.line - 1)
         );
         rule_table(&mut out, file, &section_rules(&p.sections), &file_starts);

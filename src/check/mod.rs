@@ -4,10 +4,12 @@
 
 mod error;
 pub mod lint;
+mod overlay;
 
 use std::collections::HashMap;
 
 pub use error::CheckError;
+pub use overlay::OverlayError;
 
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::suggest;
@@ -54,10 +56,15 @@ pub fn check(files: &[(SourceFile, ast::File)]) -> Vec<PolicyDiagnostic> {
                 }
                 ast::Item::Section(s) => sections(std::slice::from_ref(s), &mut errors),
                 ast::Item::Rule(r) => rule(r, Place::TopLevel, &mut errors),
+                ast::Item::Extend(e) => {
+                    e.also.iter().for_each(|c| cond(c, &mut errors));
+                    sections(&e.sections, &mut errors);
+                }
             }
         }
         out.extend(errors.into_iter().map(|e| PolicyDiagnostic::new(e, source)));
     }
+    out.extend(overlay::check(files));
     out
 }
 
@@ -172,7 +179,7 @@ fn test(attr: Option<Attr>, t: &Test, errors: &mut Vec<CheckError>) {
                 kind_value(v, errors);
             }
         }
-        Test::In(values) => {
+        Test::In(values) | Test::Within(values) => {
             for v in values {
                 if fixed(v, errors).is_some() && attr == Some(Attr::Kind) {
                     kind_value(v, errors);

@@ -80,6 +80,53 @@ impl HostIndex {
     }
 }
 
+/// The host constraint of a provider with several `match`es (its own and
+/// overlays' `also match`): any of them may admit a request.
+pub fn host_key_any<'a>(matchers: impl Iterator<Item = &'a Cond>) -> HostKey {
+    let keys: Vec<HostKey> = matchers.map(host_key).collect();
+    match keys.as_slice() {
+        [one] => one.clone(),
+        _ => union(keys),
+    }
+}
+
+/// A host both constraints admit, found by testing each side's exact hosts
+/// against the other side (two patterns are not compared: no host to show).
+pub fn shared_host(a: &HostKey, b: &HostKey) -> Option<String> {
+    let admits = |key: &HostKey, host: &str| match key {
+        HostKey::Exact(hosts) => hosts.iter().any(|h| h == host),
+        HostKey::Pattern(p) => regex::Regex::new(&format!("(?i:{p})")).is_ok_and(|re| re.is_match(host)),
+        HostKey::Any => false,
+    };
+    let exact = |key: &HostKey| match key {
+        HostKey::Exact(hosts) => hosts.clone(),
+        _ => Vec::new(),
+    };
+    exact(a)
+        .into_iter()
+        .find(|h| admits(b, h))
+        .or_else(|| exact(b).into_iter().find(|h| admits(a, h)))
+}
+
+/// The key of a disjunction: exact hosts stay exact; with any pattern the
+/// whole is one pattern (the exact hosts anchored); any `Any` is `Any`.
+fn union(keys: Vec<HostKey>) -> HostKey {
+    let mut hosts = Vec::new();
+    let mut patterns = Vec::new();
+    for key in keys {
+        match key {
+            HostKey::Exact(hs) => hosts.extend(hs),
+            HostKey::Pattern(re) => patterns.push(format!("(?:{re})")),
+            HostKey::Any => return HostKey::Any,
+        }
+    }
+    if patterns.is_empty() {
+        return HostKey::Exact(hosts);
+    }
+    patterns.extend(hosts.iter().map(|h| format!("^{}$", regex::escape(h))));
+    HostKey::Pattern(patterns.join("|"))
+}
+
 /// The host constraint implied by a `match` condition.
 pub fn host_key(matcher: &Cond) -> HostKey {
     match matcher {
@@ -101,22 +148,7 @@ pub fn host_key(matcher: &Cond) -> HostKey {
         }
         // A disjunction of exact hosts is still an exact set; one that mixes
         // exact hosts and patterns is one pattern (the exact hosts anchored).
-        Cond::Or(parts) => {
-            let mut hosts = Vec::new();
-            let mut patterns = Vec::new();
-            for p in parts {
-                match host_key(p) {
-                    HostKey::Exact(hs) => hosts.extend(hs),
-                    HostKey::Pattern(re) => patterns.push(format!("(?:{re})")),
-                    HostKey::Any => return HostKey::Any,
-                }
-            }
-            if patterns.is_empty() {
-                return HostKey::Exact(hosts);
-            }
-            patterns.extend(hosts.iter().map(|h| format!("^{}$", regex::escape(h))));
-            HostKey::Pattern(patterns.join("|"))
-        }
+        Cond::Or(parts) => union(parts.iter().map(host_key).collect()),
         _ => HostKey::Any,
     }
 }

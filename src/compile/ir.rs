@@ -42,6 +42,8 @@ pub enum Check {
     Matches(Regex),
     /// Equal to one of the texts.
     In(Vec<String>),
+    /// Every list item (space/comma separated) is one of the texts.
+    Within(Vec<String>),
     /// One list item (space/comma separated) equals the text.
     Contains(String),
     /// One list item matches the regex.
@@ -145,14 +147,35 @@ impl Action {
 /// A compiled rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
-    /// Stable id: `PROVIDER/SECTION#N` or `global/SECTION#N` (N from 1).
+    /// Stable id: `PROVIDER/SECTION/NAME` for a named rule, else
+    /// `PROVIDER/SECTION#N` (N from 1); `global` for rules outside providers.
     pub id: String,
+    /// The rule's name (`NAME:`), if it has one.
+    pub name: Option<String>,
+    /// Whether the rule runs: an `optional` rule starts off, and an overlay's
+    /// `enable`/`disable` switches it.
+    pub enabled: bool,
+    /// The `enable`/`disable` that last switched this rule, if any.
+    pub switched_at: Option<Location>,
     /// `when` and `if` joined; `None` means always.
     pub cond: Option<Cond>,
     /// What it does.
     pub action: Action,
     /// Where it was written.
     pub location: Location,
+}
+
+impl Rule {
+    /// Why the rule is switched off, for traces; `None` when it runs.
+    pub fn off_reason(&self) -> Option<String> {
+        if self.enabled {
+            return None;
+        }
+        Some(match &self.switched_at {
+            Some(at) => format!("off: disabled at {at}"),
+            None => "off: optional rule, not enabled".into(),
+        })
+    }
 }
 
 /// Rules per request kind, in order.
@@ -186,13 +209,23 @@ impl Sections {
     }
 }
 
+/// One `match` (or an overlay's `also match`) of a provider.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    /// The condition, tested on the request as received.
+    pub cond: Cond,
+    /// Where it is written.
+    pub location: Location,
+}
+
 /// A compiled provider block.
 #[derive(Debug, Clone)]
 pub struct Provider {
     /// Its name.
     pub name: String,
-    /// The `match` condition, tested on the request as received.
-    pub matcher: Cond,
+    /// Its own `match` first, then each `also match` in load order: the
+    /// provider applies when any of them holds.
+    pub matchers: Vec<Matcher>,
     /// Its rules.
     pub sections: Sections,
     /// Where the block starts.

@@ -5,13 +5,15 @@ pub mod ir;
 
 use regex::{Regex, RegexBuilder};
 
-use crate::check::{invalid_regex, CheckError};
+use crate::check::{invalid_regex, CheckError, OverlayError};
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::syntax::ast::{self, CondKind, Operand, Part, Test};
 use crate::syntax::Span;
 use crate::vocab::{Attr, Category, Kind};
-use host_index::{host_key, HostIndex};
-use ir::{Action, Check, Cond, Piece, Provider, Rule, Sections, Sep, Subject, Template};
+use host_index::{host_key, host_key_any, shared_host, HostIndex};
+use ir::{
+    Action, Check, Cond, Matcher, Piece, Provider, Rule, Sections, Sep, Subject, Template,
+};
 
 /// A compiled policy: what `Policy` evaluates.
 #[derive(Debug, Clone, Default)]
@@ -28,28 +30,33 @@ pub struct Program {
 /// policy cannot make the loader allocate without bound.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
-/// Compiles checked files into a program.
+/// Compiles checked files into a program: provider blocks and global rules
+/// first, in load order, then every `extend` block applied to its provider.
 pub fn compile(files: &[(SourceFile, ast::File)]) -> Result<Program, Vec<PolicyDiagnostic>> {
     let mut program = Program::default();
     let mut errors = Vec::new();
-    let mut keys = Vec::new();
+    // Which layer defined each provider, for the shadowing check.
+    let mut layers = Vec::new();
     for (source, file) in files {
-        let mut c = Compiler {
-            source,
-            errors: Vec::new(),
-        };
+        let mut c = Compiler::new(source);
         for item in &file.items {
             match item {
                 ast::Item::Provider(p) => {
-                    let matcher = c.cond(&p.matcher);
+                    let matcher = Matcher {
+                        cond: c.cond(&p.matcher),
+                        location: source.location(p.matcher.span),
+                    };
                     let mut sections = Sections::default();
                     for s in &p.sections {
                         c.section(&p.name.node, s, &mut sections);
                     }
-                    keys.push(host_key(&matcher));
+                    if source.layer > 0 {
+                        c.shadowing(&program, None, &matcher.cond, p.matcher.span);
+                    }
+                    layers.push(source.layer);
                     program.providers.push(Provider {
                         name: p.name.node.clone(),
-                        matcher,
+                        matchers: vec![matcher],
                         sections,
                         location: source.location(p.span),
                     });
@@ -58,22 +65,33 @@ pub fn compile(files: &[(SourceFile, ast::File)]) -> Result<Program, Vec<PolicyD
                 ast::Item::Rule(r) => {
                     for kind in [Kind::Authorize, Kind::Token] {
                         let rules = program.global.get_mut(kind);
-                        let id = format!("global/{}#{}", kind.name(), rules.len() + 1);
+                        let id = rule_id("global", kind, r, rules.len());
                         let rule = c.rule(id, r);
                         program.global.get_mut(kind).push(rule);
                     }
                 }
+                ast::Item::Extend(_) => {}
             }
         }
-        errors.extend(
-            c.errors
-                .into_iter()
-                .map(|e| PolicyDiagnostic::new(e, source)),
-        );
+        errors.extend(c.finish());
+    }
+    for (source, file) in files {
+        let mut c = Compiler::new(source);
+        for item in &file.items {
+            if let ast::Item::Extend(e) = item {
+                c.extend(&mut program, e);
+            }
+        }
+        errors.extend(c.finish());
     }
     if !errors.is_empty() {
         return Err(errors);
     }
+    let keys: Vec<_> = program
+        .providers
+        .iter()
+        .map(|p| host_key_any(p.matchers.iter().map(|m| &m.cond)))
+        .collect();
     program.index = match HostIndex::build(&keys) {
         Ok(index) => index,
         Err(e) => {
@@ -87,20 +105,121 @@ pub fn compile(files: &[(SourceFile, ast::File)]) -> Result<Program, Vec<PolicyD
     Ok(program)
 }
 
+/// `OWNER/SECTION/NAME` for a named rule, else `OWNER/SECTION#N`.
+fn rule_id(owner: &str, kind: Kind, r: &ast::Rule, before: usize) -> String {
+    match &r.name {
+        Some(n) => format!("{owner}/{}/{}", kind.name(), n.node),
+        None => format!("{owner}/{}#{}", kind.name(), before + 1),
+    }
+}
+
 struct Compiler<'a> {
     source: &'a SourceFile,
     errors: Vec<CheckError>,
+    overlay_errors: Vec<OverlayError>,
 }
 
-impl Compiler<'_> {
+impl<'a> Compiler<'a> {
+    fn new(source: &'a SourceFile) -> Self {
+        Self {
+            source,
+            errors: Vec::new(),
+            overlay_errors: Vec::new(),
+        }
+    }
+
+    /// The errors found, located in this compiler's file.
+    fn finish(self) -> Vec<PolicyDiagnostic> {
+        let source = self.source;
+        self.errors
+            .into_iter()
+            .map(|e| PolicyDiagnostic::new(e, source))
+            .chain(
+                self.overlay_errors
+                    .into_iter()
+                    .map(|e| PolicyDiagnostic::new(e, source)),
+            )
+            .collect()
+    }
+
     fn section(&mut self, owner: &str, s: &ast::Section, into: &mut Sections) {
         let Some(kind) = Kind::from_name(&s.name.node) else {
             return;
         };
         for r in &s.rules {
-            let n = into.get(kind).len() + 1;
-            let rule = self.rule(format!("{owner}/{}#{n}", kind.name()), r);
+            let id = rule_id(owner, kind, r, into.get(kind).len());
+            let rule = self.rule(id, r);
             into.get_mut(kind).push(rule);
+        }
+    }
+
+    /// Applies an `extend` block: alternative matches, switches, then rules
+    /// appended to the provider's sections. `check` made sure the provider
+    /// and every switched name exist.
+    fn extend(&mut self, program: &mut Program, e: &ast::Extension) {
+        let Some(index) = program
+            .providers
+            .iter()
+            .position(|p| p.name == e.provider.node)
+        else {
+            return;
+        };
+        for also in &e.also {
+            let cond = self.cond(also);
+            self.shadowing(program, Some(index), &cond, also.span);
+            if let Some(p) = program.providers.get_mut(index) {
+                p.matchers.push(Matcher {
+                    cond,
+                    location: self.source.location(also.span),
+                });
+            }
+        }
+        let mut sections = Sections::default();
+        if let Some(p) = program.providers.get(index) {
+            sections = p.sections.clone();
+        }
+        for switch in &e.switches {
+            let at = self.source.location(switch.span);
+            for kind in Kind::ALL {
+                for rule in sections.get_mut(kind) {
+                    if rule.name.as_deref() == Some(switch.name.node.as_str()) {
+                        rule.enabled = switch.on;
+                        rule.switched_at = Some(at.clone());
+                    }
+                }
+            }
+        }
+        for s in &e.sections {
+            self.section(&e.provider.node, s, &mut sections);
+        }
+        if let Some(p) = program.providers.get_mut(index) {
+            p.sections = sections;
+        }
+    }
+
+    /// Refuses an overlay `match` that would take a host another provider
+    /// (not `owner`) already matches: an overlay adds hosts, it never
+    /// captures someone else's.
+    fn shadowing(&mut self, program: &Program, owner: Option<usize>, cond: &Cond, span: Span) {
+        let mine = host_key(cond);
+        for (i, other) in program.providers.iter().enumerate() {
+            if Some(i) == owner {
+                continue;
+            }
+            let theirs = host_key_any(other.matchers.iter().map(|m| &m.cond));
+            if let Some(host) = shared_host(&mine, &theirs) {
+                let help = format!(
+                    "`{host}` belongs to `{}` ({}); to change how that provider treats it, write `extend provider \"{}\" {{ … }}`; to add a new provider, give it hosts no other provider matches",
+                    other.name, other.location, other.name
+                );
+                self.overlay_errors.push(OverlayError::ShadowedHost {
+                    host,
+                    owner: other.name.clone(),
+                    span: span.into(),
+                    help,
+                });
+                return;
+            }
         }
     }
 
@@ -113,6 +232,9 @@ impl Compiler<'_> {
         };
         Rule {
             id,
+            name: r.name.as_ref().map(|n| n.node.clone()),
+            enabled: !r.optional,
+            switched_at: None,
             cond,
             action: self.action(&r.action.node),
             location: self.source.location(r.span),
@@ -194,6 +316,7 @@ impl Compiler<'_> {
                         None => return never(),
                     },
                     Test::In(vs) => Check::In(vs.iter().map(text).collect()),
+                    Test::Within(vs) => Check::Within(vs.iter().map(text).collect()),
                     Test::Contains(v) => Check::Contains(text(v)),
                     Test::ContainsMatch(v) => match self.regex(v, false) {
                         Some(re) => Check::ContainsMatch(re),

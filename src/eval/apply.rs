@@ -91,6 +91,9 @@ pub struct Candidate {
     pub location: Location,
     /// Whether its `match` held.
     pub matched: bool,
+    /// Which `match` held: the provider's own or an overlay's `also match`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched_by: Option<Location>,
 }
 
 /// A full trace of one evaluation.
@@ -120,12 +123,14 @@ pub(crate) fn select(
         let Some(p) = program.providers.get(i) else {
             continue;
         };
-        let matched = ctx.holds(&p.matcher);
+        let matched_by = p.matchers.iter().find(|m| ctx.holds(&m.cond));
+        let matched = matched_by.is_some();
         if let Some(t) = trace.as_deref_mut() {
             t.candidates.push(Candidate {
                 provider: p.name.clone(),
                 location: p.location.clone(),
                 matched,
+                matched_by: matched_by.map(|m| m.location.clone()),
             });
         }
         if matched {
@@ -154,6 +159,17 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
     let mut changes = Vec::new();
     let mut denied = None;
     for rule in rules {
+        if let Some(off) = rule.off_reason() {
+            if let Some(t) = trace.as_deref_mut() {
+                t.steps.push(Step {
+                    rule: rule.id.clone(),
+                    location: rule.location.clone(),
+                    held: false,
+                    effect: off,
+                });
+            }
+            continue;
+        }
         let held = {
             let ctx = Ctx {
                 target: &req.target,

@@ -364,6 +364,17 @@ fn first_match<'a>(
         let Action::Classify { category, .. } = &rule.action else {
             continue;
         };
+        if let Some(off) = rule.off_reason() {
+            if let Some(t) = trace.as_deref_mut() {
+                t.steps.push(Step {
+                    rule: rule.id.clone(),
+                    location: rule.location.clone(),
+                    held: false,
+                    effect: off,
+                });
+            }
+            continue;
+        }
         let held = rule.cond.as_ref().is_none_or(|c| ctx.holds(c));
         if let Some(t) = trace.as_deref_mut() {
             t.steps.push(Step {

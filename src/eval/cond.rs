@@ -67,6 +67,7 @@ fn check_value(check: &Check, value: &str) -> bool {
         Check::Eq(expected) => value == expected,
         Check::Matches(re) => re.is_match(value),
         Check::In(options) => options.iter().any(|o| o == value),
+        Check::Within(options) => list_items(value).all(|i| options.iter().any(|o| o == i)),
         Check::Contains(item) => list_items(value).any(|i| i == item),
         Check::ContainsMatch(re) => list_items(value).any(|i| re.is_match(i)),
     }

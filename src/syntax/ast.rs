@@ -35,6 +35,34 @@ pub enum Item {
     Section(Section),
     /// A bare rule outside any provider: a global rule for authorize and token requests.
     Rule(Rule),
+    /// `extend provider "name" { … }`: additions to a provider defined elsewhere.
+    Extend(Extension),
+}
+
+/// `extend provider "name" { also match COND | enable NAME | disable NAME | section }*`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    /// The provider extended (defined in this or another loaded file).
+    pub provider: Spanned<String>,
+    /// `also match COND`: alternatives to the provider's own `match`.
+    pub also: Vec<Cond>,
+    /// `enable NAME` / `disable NAME`, in order.
+    pub switches: Vec<Switch>,
+    /// Rules appended to the provider's sections.
+    pub sections: Vec<Section>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `enable NAME` or `disable NAME`: turns a named rule of the provider on or off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Switch {
+    /// `true` for `enable`.
+    pub on: bool,
+    /// The rule name.
+    pub name: Spanned<String>,
+    /// The whole switch.
+    pub span: Span,
 }
 
 /// `provider "name" { match COND  section* }`
@@ -61,9 +89,13 @@ pub struct Section {
     pub span: Span,
 }
 
-/// `[when COND] ACTION [if COND]`
+/// `[[optional] NAME:] [when COND] ACTION [if COND]`
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
+    /// `NAME:`: the rule's stable name, if written.
+    pub name: Option<Spanned<String>>,
+    /// `optional NAME:`: an opt-in rule, off until enabled.
+    pub optional: bool,
     /// The `when` condition, if written.
     pub when: Option<Cond>,
     /// What the rule does.
@@ -204,6 +236,8 @@ pub enum Test {
     NotMatches(Value),
     /// `in [VALUE, …]`
     In(Vec<Value>),
+    /// `within [VALUE, …]`: every item of the space/comma separated list is one of these.
+    Within(Vec<Value>),
     /// `contains VALUE`: one item of a space/comma separated list equals VALUE.
     Contains(Value),
     /// `contains ~ REGEX`: one item of the list matches REGEX.

@@ -41,6 +41,16 @@ pub fn without_spans(file: &File) -> File {
             Item::Provider(p) => erase_provider(p),
             Item::Section(s) => erase_section(s),
             Item::Rule(r) => erase_rule(r),
+            Item::Extend(e) => {
+                e.span = Span::default();
+                e.provider.span = Span::default();
+                e.also.iter_mut().for_each(erase_cond);
+                for s in &mut e.switches {
+                    s.span = Span::default();
+                    s.name.span = Span::default();
+                }
+                e.sections.iter_mut().for_each(erase_section);
+            }
         }
     }
     f
@@ -61,6 +71,9 @@ fn erase_section(s: &mut Section) {
 
 fn erase_rule(r: &mut Rule) {
     r.span = Span::default();
+    if let Some(n) = &mut r.name {
+        n.span = Span::default();
+    }
     r.action.span = Span::default();
     if let Some(c) = &mut r.when {
         erase_cond(c);
@@ -126,7 +139,7 @@ fn erase_cond(c: &mut Cond) {
                 | Some(Test::NotMatches(v))
                 | Some(Test::Contains(v))
                 | Some(Test::ContainsMatch(v)) => erase_value(v),
-                Some(Test::In(vs)) => vs.iter_mut().for_each(erase_value),
+                Some(Test::In(vs)) | Some(Test::Within(vs)) => vs.iter_mut().for_each(erase_value),
                 None => {}
             }
         }

@@ -37,6 +37,7 @@ pub fn parse(text: &str) -> Result<File, SyntaxError> {
             R::provider => items.push(Item::Provider(provider(pair)?)),
             R::section => items.push(Item::Section(section(pair)?)),
             R::rule => items.push(Item::Rule(rule(pair)?)),
+            R::extension => items.push(Item::Extend(extension(pair)?)),
             _ => {}
         }
     }
@@ -141,6 +142,12 @@ fn is_keyword(r: R) -> bool {
             | R::kw_retryable
             | R::kw_hint
             | R::kw_param
+            | R::kw_within
+            | R::kw_extend
+            | R::kw_also
+            | R::kw_enable
+            | R::kw_disable
+            | R::kw_optional
     )
 }
 
@@ -166,6 +173,39 @@ fn provider(pair: Pair<'_, R>) -> Result<Provider, SyntaxError> {
     })
 }
 
+fn extension(pair: Pair<'_, R>) -> Result<Extension, SyntaxError> {
+    let span: Span = pair.as_span().into();
+    let mut inner = children(pair).filter(|p| !is_keyword(p.as_rule()));
+    let name_value = value(inner.next().ok_or_else(|| malformed(span))?)?;
+    let provider = Spanned::new(name_value.literal().unwrap_or_default(), name_value.span);
+    let mut ext = Extension {
+        provider,
+        also: Vec::new(),
+        switches: Vec::new(),
+        sections: Vec::new(),
+        span,
+    };
+    for item in inner {
+        let item_span: Span = item.as_span().into();
+        match item.as_rule() {
+            R::also_match => ext.also.push(clause_cond(item)?),
+            R::switch => {
+                let mut parts = item.into_inner();
+                let on = next(&mut parts, item_span)?.as_rule() == R::kw_enable;
+                let name = ident(next(&mut parts, item_span)?);
+                ext.switches.push(Switch {
+                    on,
+                    name,
+                    span: item_span,
+                });
+            }
+            R::section => ext.sections.push(section(item)?),
+            _ => return Err(malformed(item_span)),
+        }
+    }
+    Ok(ext)
+}
+
 fn section(pair: Pair<'_, R>) -> Result<Section, SyntaxError> {
     let span: Span = pair.as_span().into();
     let mut inner = children(pair);
@@ -179,14 +219,26 @@ fn rule(pair: Pair<'_, R>) -> Result<Rule, SyntaxError> {
     let mut when = None;
     let mut guard = None;
     let mut action_ = None;
+    let mut name = None;
+    let mut optional = false;
     for child in children(pair) {
         match child.as_rule() {
+            R::label => {
+                for part in child.into_inner() {
+                    match part.as_rule() {
+                        R::kw_optional => optional = true,
+                        _ => name = Some(ident(part)),
+                    }
+                }
+            }
             R::when_clause => when = Some(clause_cond(child)?),
             R::guard => guard = Some(clause_cond(child)?),
             _ => action_ = Some(action(child)?),
         }
     }
     Ok(Rule {
+        name,
+        optional,
         when,
         action: action_.ok_or_else(|| malformed(span))?,
         guard,
@@ -415,6 +467,12 @@ fn test(pair: Pair<'_, R>) -> Result<Test, SyntaxError> {
                 list.into_inner().map(value).collect::<Result<_, _>>()?,
             ))
         }
+        R::within => {
+            let list = inner.next().ok_or_else(|| malformed(span))?;
+            Ok(Test::Within(
+                list.into_inner().map(value).collect::<Result<_, _>>()?,
+            ))
+        }
         R::contains => Ok(Test::Contains(value(
             inner.next().ok_or_else(|| malformed(span))?,
         )?)),
@@ -445,6 +503,11 @@ pub fn rule_words(r: R) -> String {
         R::test | R::compare => "a comparison (`==`, `!=`, `~`, `!~`)",
         R::cmp_op => "`==`, `!=`, `~` or `!~`",
         R::membership => "`in [..]`",
+        R::within => "`within [..]`",
+        R::extension => "`extend provider`",
+        R::also_match => "`also match`",
+        R::switch => "`enable` or `disable`",
+        R::label => "a rule name (`NAME:`)",
         R::contains | R::contains_match => "`contains`",
         R::list => "a list `[..]`",
         R::ident | R::escaped_param => "a name",
@@ -505,6 +568,12 @@ const SUGGESTABLE: &[&str] = &[
     "retryable",
     "hint",
     "param",
+    "within",
+    "extend",
+    "also",
+    "enable",
+    "disable",
+    "optional",
 ];
 
 fn from_pest(text: &str, err: pest::error::Error<R>) -> SyntaxError {

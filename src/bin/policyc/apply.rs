@@ -16,6 +16,10 @@ pub struct Args {
     /// A .policy file or a directory of them (default: the embedded library).
     #[arg(long, value_name = "PATH")]
     policies: Option<PathBuf>,
+    /// An overlay directory (or file) layered on top, e.g. local
+    /// `extend provider` blocks; repeatable, applied in order.
+    #[arg(long = "overlay", value_name = "DIR")]
+    overlays: Vec<PathBuf>,
     /// Treat URL as a token endpoint and rewrite --body.
     #[arg(long, requires = "body")]
     token: bool,
@@ -31,7 +35,7 @@ pub struct Args {
 
 /// Runs the subcommand: exit 0 when the request passes, 2 when denied, 1 on error.
 pub fn run(args: Args) -> ExitCode {
-    let policy = match common::load(args.policies.as_ref()) {
+    let policy = match common::load(args.policies.as_ref(), &args.overlays) {
         Ok(p) => p,
         Err(e) => return common::report_load_error(e),
     };

@@ -13,6 +13,10 @@ pub struct Args {
     /// A .policy file or a directory of them (default: the embedded library).
     #[arg(long, value_name = "PATH")]
     policies: Option<PathBuf>,
+    /// An overlay directory (or file) layered on top, e.g. local
+    /// `extend provider` blocks; repeatable, applied in order.
+    #[arg(long = "overlay", value_name = "DIR")]
+    overlays: Vec<PathBuf>,
     /// The provider block the flow used.
     #[arg(long, value_name = "NAME", conflicts_with = "authorize_url")]
     provider: Option<String>,
@@ -40,7 +44,7 @@ pub struct Args {
 
 /// Runs the subcommand: exit 0 for any verdict, 1 for bad usage or input.
 pub fn run(args: Args) -> ExitCode {
-    let policy = match common::load(args.policies.as_ref()) {
+    let policy = match common::load(args.policies.as_ref(), &args.overlays) {
         Ok(p) => p,
         Err(e) => return common::report_load_error(e),
     };

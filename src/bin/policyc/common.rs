@@ -19,12 +19,17 @@ pub enum Format {
     Json,
 }
 
-/// Loads `--policies PATH`, or the embedded library without it.
-pub fn load(path: Option<&PathBuf>) -> Result<Policy, LoadError> {
-    match path {
-        Some(p) => Policy::load(p),
-        None => Policy::try_builtin(),
+/// Loads `--policies PATH` (or the embedded library without it), then each
+/// `--overlay DIR` on top, in order.
+pub fn load(path: Option<&PathBuf>, overlays: &[PathBuf]) -> Result<Policy, LoadError> {
+    let mut policy = match path {
+        Some(p) => Policy::load(p)?,
+        None => Policy::try_builtin()?,
+    };
+    for dir in overlays {
+        policy = policy.with_overlay(dir)?;
     }
+    Ok(policy)
 }
 
 /// Prints a load error as miette diagnostics and returns the error exit code.

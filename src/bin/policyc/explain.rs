@@ -19,6 +19,10 @@ pub struct Args {
     /// A .policy file or a directory of them (default: the embedded library).
     #[arg(long, value_name = "PATH")]
     policies: Option<PathBuf>,
+    /// An overlay directory (or file) layered on top, e.g. local
+    /// `extend provider` blocks; repeatable, applied in order.
+    #[arg(long = "overlay", value_name = "DIR")]
+    overlays: Vec<PathBuf>,
     /// Treat URL as a token endpoint with the form body --body.
     #[arg(long, requires = "body", conflicts_with = "callback")]
     token: bool,
@@ -55,7 +59,7 @@ pub struct Args {
 
 /// Runs the subcommand: exit 0 when the trace was printed, 1 on bad input.
 pub fn run(args: Args) -> ExitCode {
-    let policy = match common::load(args.policies.as_ref()) {
+    let policy = match common::load(args.policies.as_ref(), &args.overlays) {
         Ok(p) => p,
         Err(e) => return common::report_load_error(e),
     };
@@ -182,20 +186,40 @@ pub fn run(args: Args) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The text of providers' `match` clauses and of rules, found by location.
+/// The text of providers' `match` clauses and of rules, found by location,
+/// and the layer each file belongs to.
 struct Sources {
-    /// (location of the `provider` keyword, `match` text)
+    /// (location of the `provider` keyword or of a `match`/`also match`
+    /// condition, its text)
     matches: Vec<(Location, String)>,
     /// (location of a rule, its text)
     rules: Vec<(Location, String)>,
+    /// File name → layer name, when there is more than one layer.
+    layers: Vec<(String, String)>,
 }
 
 impl Sources {
+    /// ` [layer]` after a location, when the policy has overlays.
+    fn layer(&self, at: &Location) -> String {
+        self.layers
+            .iter()
+            .find(|(f, _)| **f == *at.file)
+            .map_or(String::new(), |(_, l)| format!(" [{l}]"))
+    }
+
     fn new(policy: &Policy) -> Self {
         let mut s = Sources {
             matches: Vec::new(),
             rules: Vec::new(),
+            layers: Vec::new(),
         };
+        if policy.layers().len() > 1 {
+            for f in policy.files() {
+                if let Some(l) = policy.layer_of(&f.name) {
+                    s.layers.push((f.name.to_string(), l.name.clone()));
+                }
+            }
+        }
         for file in policy.files() {
             let (Ok(tree), Ok(lexed)) = (oauth_policy::syntax::parse(&file.text), lex(&file.text))
             else {
@@ -222,12 +246,19 @@ impl Sources {
             for item in &tree.items {
                 match item {
                     Item::Provider(p) => {
-                        s.matches
-                            .push((file.location(p.span), text(p.matcher.span)));
+                        let own = text(p.matcher.span);
+                        s.matches.push((file.location(p.span), own.clone()));
+                        s.matches.push((file.location(p.matcher.span), own));
                         p.sections.iter().flat_map(|x| &x.rules).for_each(&mut rule);
                     }
                     Item::Section(x) => x.rules.iter().for_each(&mut rule),
                     Item::Rule(r) => rule(r),
+                    Item::Extend(e) => {
+                        for c in &e.also {
+                            s.matches.push((file.location(c.span), text(c.span)));
+                        }
+                        e.sections.iter().flat_map(|x| &x.rules).for_each(&mut rule);
+                    }
                 }
             }
         }
@@ -262,12 +293,18 @@ fn candidates_human(trace: &Trace, sources: &Sources) {
         .max()
         .unwrap_or(0);
     for c in &trace.candidates {
+        let at = c.matched_by.as_ref().unwrap_or(&c.location);
+        let also = if c.matched_by.as_ref().is_some_and(|m| m.file != c.location.file) {
+            format!("also match (at {}{})", at, sources.layer(at))
+        } else {
+            "match".to_string()
+        };
         println!(
-            "  {} {:<name_w$}  {:<loc_w$}  match {}",
+            "  {} {:<name_w$}  {:<loc_w$}  {also} {}",
             if c.matched { "✓" } else { "✗" },
             c.provider,
-            c.location.to_string(),
-            Sources::find(&sources.matches, &c.location)
+            format!("{}{}", c.location, sources.layer(&c.location)),
+            Sources::find(&sources.matches, at)
         );
     }
 }
@@ -281,7 +318,8 @@ fn candidates_json(trace: &Trace, sources: &Sources) -> Vec<serde_json::Value> {
                 "provider": c.provider,
                 "location": c.location,
                 "matched": c.matched,
-                "match": Sources::find(&sources.matches, &c.location),
+                "matched_by": c.matched_by,
+                "match": Sources::find(&sources.matches, c.matched_by.as_ref().unwrap_or(&c.location)),
             })
         })
         .collect()
@@ -304,13 +342,15 @@ fn steps_human(trace: &Trace, sources: &Sources, title: &str) {
     for s in &trace.steps {
         let outcome = if s.held {
             format!("condition true: {}", s.effect)
+        } else if s.effect.starts_with("off") {
+            s.effect.clone()
         } else {
             "condition false".to_string()
         };
         println!(
             "  {:<rule_w$}  {:<loc_w$}  {outcome}",
             s.rule,
-            s.location.to_string()
+            format!("{}{}", s.location, sources.layer(&s.location))
         );
         let text = Sources::find(&sources.rules, &s.location);
         if !text.is_empty() {

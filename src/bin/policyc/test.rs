@@ -26,11 +26,20 @@ pub struct Args {
     /// Also list the rules no case exercised.
     #[arg(long)]
     coverage: bool,
+    /// An overlay directory layered on the policy under test; its
+    /// `tests/*.json` run too. Repeatable, applied in order.
+    #[arg(long = "overlay", value_name = "DIR")]
+    overlays: Vec<PathBuf>,
 }
 
 /// Runs the subcommand: exit 0 when every case passes, 1 otherwise.
 pub fn run(args: Args) -> ExitCode {
-    let paths = &crate::common::paths_or_cwd(&args.paths)[..];
+    // With overlays and no path, the overlays are tested on the embedded library.
+    let paths = if args.paths.is_empty() && !args.overlays.is_empty() {
+        &[][..]
+    } else {
+        &crate::common::paths_or_cwd(&args.paths)[..]
+    };
     let is_json = |p: &Path| p.extension().is_some_and(|e| e == "json") && !p.is_dir();
     let policy_paths: Vec<PathBuf> = paths.iter().filter(|p| !is_json(p)).cloned().collect();
     let mut case_paths: Vec<PathBuf> = Vec::new();
@@ -40,6 +49,11 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     case_paths.extend(paths.iter().filter(|p| is_json(p)).cloned());
+    for dir in &args.overlays {
+        if dir.is_dir() {
+            case_paths.extend(crate::lint::case_files(dir));
+        }
+    }
 
     let policy = if policy_paths.is_empty() {
         Policy::try_builtin()
@@ -54,6 +68,12 @@ pub fn run(args: Args) -> ExitCode {
         }
         Policy::from_files(inputs.files)
     };
+    let policy = policy.and_then(|mut p| {
+        for dir in &args.overlays {
+            p = p.with_overlay(dir)?;
+        }
+        Ok(p)
+    });
     let policy = match policy {
         Ok(p) => p,
         Err(e) => return common::report_load_error(e),

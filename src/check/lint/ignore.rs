@@ -194,6 +194,14 @@ fn extents(tree: &File, lx: &Lexed) -> Vec<(usize, usize)> {
             }
             Item::Section(s) => rules(&s.rules, &mut out),
             Item::Rule(r) => rules(std::slice::from_ref(r), &mut out),
+            Item::Extend(e) => {
+                for c in &e.also {
+                    out.push((c.span.start, tight(lx, c.span).end));
+                }
+                for s in &e.sections {
+                    rules(&s.rules, &mut out);
+                }
+            }
         }
     }
     out

@@ -114,6 +114,12 @@ pub(super) fn lint(file: usize, src: &str, tree: &File, out: &mut Vec<Raw>) {
             }
             Item::Section(s) => s.rules.iter().for_each(|r| rule(r, &mut check)),
             Item::Rule(r) => rule(r, &mut check),
+            Item::Extend(e) => {
+                e.also.iter().for_each(|c| conds(c, &mut check));
+                for s in &e.sections {
+                    s.rules.iter().for_each(|r| rule(r, &mut check));
+                }
+            }
         }
     }
 }

@@ -62,6 +62,20 @@ pub(super) fn rule_lists<'a>(trees: &[(usize, &'a File)]) -> Vec<RuleList<'a>> {
                         }
                     }
                 }
+                // An extension's rules run after the provider's own; the
+                // lints that compare rules within a list see them alone.
+                Item::Extend(e) => {
+                    for s in &e.sections {
+                        let Some(kind) = Kind::from_name(&s.name.node) else {
+                            continue;
+                        };
+                        out.push(RuleList {
+                            kind,
+                            provider: None,
+                            rules: s.rules.iter().map(|rule| RuleRef { file, rule }).collect(),
+                        });
+                    }
+                }
             }
         }
     }
@@ -90,6 +104,12 @@ pub(super) fn conditions<'a>(tree: &'a File, mut f: impl FnMut(&'a Cond)) {
             }
             Item::Section(s) => s.rules.iter().for_each(|r| rule(r, &mut f)),
             Item::Rule(r) => rule(r, &mut f),
+            Item::Extend(e) => {
+                e.also.iter().for_each(&mut f);
+                for s in &e.sections {
+                    s.rules.iter().for_each(|r| rule(r, &mut f));
+                }
+            }
         }
     }
 }

@@ -9,8 +9,8 @@
 use super::doc::{Doc, Renderer};
 use super::lex::{blank_before, Comment, Lexed, Token};
 use crate::syntax::ast::{
-    Action, Classify, Cond, CondKind, File, Item, Name, Operand, Provider, Rule, Section,
-    Separator, Test, Value,
+    Action, Classify, Cond, CondKind, Extension, File, Item, Name, Operand, Provider, Rule,
+    Section, Separator, Switch, Test, Value,
 };
 use crate::syntax::Span;
 
@@ -58,12 +58,14 @@ impl<'a> Printer<'a> {
                 Item::Provider(p) => (p.span.start, true),
                 Item::Section(s) => (s.span.start, true),
                 Item::Rule(r) => (r.span.start, false),
+                Item::Extend(e) => (e.span.start, true),
             };
             self.leading(Some(start), 0, block || prev_block, &mut at_start, true);
             match item {
                 Item::Provider(p) => self.provider(p, 0),
                 Item::Section(s) => self.section(s, 0),
                 Item::Rule(r) => self.rule(r, 0),
+                Item::Extend(e) => self.extension(e, 0),
             }
             prev_block = block;
         }
@@ -292,6 +294,89 @@ impl<'a> Printer<'a> {
         self.close(p.span.end.saturating_sub(1), inner, indent, &mut at_start);
     }
 
+    /// `extend provider "name" {`, then `also match` lines, switches and
+    /// sections in the order written.
+    fn extension(&mut self, e: &Extension, indent: usize) {
+        let inner = indent + INDENT;
+        self.seek(e.span.start);
+        let mut d = Vec::new();
+        self.fixed(&mut d, "extend");
+        d.push(Doc::Text(" ".into()));
+        self.fixed(&mut d, "provider");
+        d.push(Doc::Text(" ".into()));
+        self.leaf(&mut d, e.provider.span);
+        d.push(Doc::Text(" ".into()));
+        self.fixed(&mut d, "{");
+        self.stmt(d, indent, None);
+
+        enum Part<'e> {
+            Also(&'e Cond),
+            Switch(&'e Switch),
+            Section(&'e Section),
+        }
+        let mut parts: Vec<(usize, Part<'_>)> = e
+            .also
+            .iter()
+            .map(|c| (c.span.start, Part::Also(c)))
+            .chain(e.switches.iter().map(|s| (s.span.start, Part::Switch(s))))
+            .chain(e.sections.iter().map(|s| (s.span.start, Part::Section(s))))
+            .collect();
+        parts.sort_by_key(|(start, _)| *start);
+        let mut at_start = true;
+        let mut prev_section = false;
+        for (start, part) in parts {
+            // `also match` starts two tokens before its condition.
+            let pos = match part {
+                Part::Also(_) => self.last_keyword_before(start, "also"),
+                _ => start,
+            };
+            let is_section = matches!(part, Part::Section(_));
+            self.leading(
+                Some(pos),
+                inner,
+                is_section || prev_section,
+                &mut at_start,
+                true,
+            );
+            match part {
+                Part::Also(c) => {
+                    self.seek(pos);
+                    let mut d = Vec::new();
+                    self.fixed(&mut d, "also");
+                    d.push(Doc::Text(" ".into()));
+                    self.fixed(&mut d, "match");
+                    d.push(Doc::Text(" ".into()));
+                    let c = self.cond(c, Parent::Top);
+                    d.push(Doc::Nest(INDENT, vec![c]));
+                    self.stmt(d, inner, None);
+                }
+                Part::Switch(s) => {
+                    self.seek(s.span.start);
+                    let mut d = Vec::new();
+                    self.fixed(&mut d, if s.on { "enable" } else { "disable" });
+                    d.push(Doc::Text(" ".into()));
+                    self.leaf(&mut d, s.name.span);
+                    self.stmt(d, inner, None);
+                }
+                Part::Section(s) => self.section(s, inner),
+            }
+            prev_section = is_section;
+        }
+        self.close(e.span.end.saturating_sub(1), inner, indent, &mut at_start);
+    }
+
+    /// The start of the last `word` token before `pos` (or `pos`).
+    fn last_keyword_before(&self, pos: usize, word: &str) -> usize {
+        let i = self.tokens.partition_point(|t| t.span.start < pos);
+        self.tokens
+            .get(..i)
+            .unwrap_or(&[])
+            .iter()
+            .rev()
+            .find(|t| self.text_of(t.span) == word)
+            .map_or(pos, |t| t.span.start)
+    }
+
     fn section(&mut self, s: &Section, indent: usize) {
         let close = s.span.end.saturating_sub(1);
         self.seek(s.span.start);
@@ -320,6 +405,16 @@ impl<'a> Printer<'a> {
 
     fn rule(&mut self, r: &Rule, indent: usize) {
         self.seek(r.span.start);
+        let label = r.name.as_ref().map(|n| {
+            let mut d = Vec::new();
+            if r.optional {
+                self.fixed(&mut d, "optional");
+                d.push(Doc::Text(" ".into()));
+            }
+            self.leaf(&mut d, n.span);
+            self.fixed(&mut d, ":");
+            d
+        });
         let when = r.when.as_ref().map(|w| {
             let mut d = Vec::new();
             self.fixed(&mut d, "when");
@@ -353,6 +448,16 @@ impl<'a> Printer<'a> {
                 }
                 d
             }
+        };
+        let docs = match label {
+            // A named rule whose body does not fit goes on the next line.
+            Some(mut l) => {
+                let mut body = vec![Doc::Line];
+                body.extend(docs);
+                l.push(Doc::Nest(INDENT, vec![Doc::Group(body)]));
+                l
+            }
+            None => docs,
         };
         let end = self.last_end_before(r.span.end);
         self.stmt(docs, indent, Some(end));
@@ -613,8 +718,13 @@ impl<'a> Printer<'a> {
                 d.push(Doc::Text(" ".into()));
                 value(self, d, v);
             }
-            Test::In(values) => {
-                self.fixed(d, "in");
+            Test::In(values) | Test::Within(values) => {
+                let word = if matches!(t, Test::In(_)) {
+                    "in"
+                } else {
+                    "within"
+                };
+                self.fixed(d, word);
                 d.push(Doc::Text(" ".into()));
                 let list = self.list(values, |v| v.span.start, value);
                 d.push(list);

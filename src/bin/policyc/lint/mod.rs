@@ -45,6 +45,11 @@ pub struct Args {
     /// Lint levels (default: `.policyc.json` in each policy directory).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// An overlay directory linted on top of PATHS (or, without PATHS, of
+    /// the embedded library): its `extend` blocks are checked against the
+    /// providers below it. Repeatable, applied in order.
+    #[arg(long = "overlay", value_name = "DIR")]
+    overlays: Vec<PathBuf>,
 }
 
 /// The policy files behind some paths, the directories they live in, and
@@ -145,7 +150,25 @@ pub fn case_files(dir: &Path) -> Vec<PathBuf> {
 /// Runs the subcommand: exit 0 when clean, 1 on errors, 2 on warnings with
 /// `--deny-warnings`.
 pub fn run(args: Args) -> ExitCode {
-    let mut inputs = inputs(&args.paths);
+    let mut inputs = if args.paths.is_empty() && !args.overlays.is_empty() {
+        Inputs {
+            files: oauth_policy::Policy::builtin().files().to_vec(),
+            dirs: Vec::new(),
+            errors: Vec::new(),
+            bad_files: Vec::new(),
+        }
+    } else {
+        self::inputs(&args.paths)
+    };
+    for (i, dir) in args.overlays.iter().enumerate() {
+        let layer = self::inputs(std::slice::from_ref(dir));
+        inputs
+            .files
+            .extend(layer.files.into_iter().map(|f| f.in_layer(i + 1)));
+        inputs.dirs.extend(layer.dirs);
+        inputs.errors.extend(layer.errors);
+        inputs.bad_files.extend(layer.bad_files);
+    }
     if !inputs.errors.is_empty() {
         for e in inputs.errors.drain(..) {
             eprintln!("{:?}", miette::Report::new(e));
