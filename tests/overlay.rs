@@ -251,3 +251,39 @@ fn docs_overlay_examples_load_on_the_shipped_library() {
     }
     assert!(found >= 3, "docs/language.md has {found} overlay examples");
 }
+
+#[test]
+fn the_formatter_prints_overlays_names_and_within_canonically() {
+    use oauth_policy::syntax::{fmt, parse};
+    let messy = r#"# overlay
+extend   provider "idp" {
+  # more hosts
+  also match host=="login.acme.com"   # ours
+  enable  resource-scope
+  disable strip-groups
+  authorize {
+    optional   mine :  drop foo if scope   within ["openid","profile",]
+    named: when kind=="authorize" deny "x"
+  }
+}
+"#;
+    let canonical = r#"# overlay
+extend provider "idp" {
+  # more hosts
+  also match host == "login.acme.com" # ours
+  enable resource-scope
+  disable strip-groups
+
+  authorize {
+    optional mine: drop foo if scope within ["openid", "profile"]
+    named: when kind == "authorize" deny "x"
+  }
+}
+"#;
+    assert_eq!(fmt::format(messy).unwrap(), canonical);
+    assert_eq!(fmt::format(canonical).unwrap(), canonical);
+    assert_eq!(
+        fmt::without_spans(&parse(messy).unwrap()),
+        fmt::without_spans(&parse(canonical).unwrap())
+    );
+}

@@ -153,7 +153,10 @@ fn summary(rules: &[Rule]) -> String {
     }
     let mut words: Vec<String> = Vec::new();
     for r in rules {
-        let w = action_words(&r.action);
+        let mut w = action_words(&r.action);
+        if !r.enabled {
+            w = format!("*opt-in:* {w}");
+        }
         if !words.contains(&w) {
             words.push(w);
         }
@@ -189,9 +192,14 @@ fn rule_table(out: &mut String, file: &SourceFile, rules: &[(Kind, &Rule)], star
     out.push_str("| rule | source | comment (source, evidence) |\n|---|---|---|\n");
     for (_, r) in rules {
         let (text, comment) = rule_source(file, r, starts);
+        let off = if r.enabled {
+            ""
+        } else {
+            " (opt-in: off until enabled)"
+        };
         let _ = writeln!(
             out,
-            "| `{}` | `{}` | {} |",
+            "| `{}`{off} | `{}` | {} |",
             r.id,
             cell(&text),
             cell(&comment)
@@ -264,6 +272,11 @@ fn generate(policy: &Policy) -> Result<String, String> {
          the first matching rule wins.\n\n\
          Every rule is exercised by a case in `policies/tests/*.json` or\n\
          `tests/corpus/public.json` (checked by `tests/corpus.rs`).\n\n\
+         Every rule has a name, so its id (`PROVIDER/SECTION/NAME`) survives edits and\n\
+         an overlay can switch it: keep local changes in an overlay directory\n\
+         (`--overlay DIR`, docs/language.md#overlays) rather than in a copy of this\n\
+         library. The library changes only what a provider requires; a rule that does\n\
+         more is an **opt-in**, off until an overlay enables it (listed below).\n\n\
          ## Summary\n\n\
          | provider | file | match | authorize | token | callback refinements | evidence |\n\
          |---|---|---|---|---|---|---|\n",
@@ -301,6 +314,35 @@ fn generate(policy: &Policy) -> Result<String, String> {
         );
     }
 
+    out.push_str("\n## Opt-ins\n\n");
+    let mut any = false;
+    for p in &program.providers {
+        for (kind, r) in section_rules(&p.sections) {
+            if r.enabled {
+                continue;
+            }
+            let (Some(name), Some(file)) = (&r.name, files.get(r.location.file.as_ref())) else {
+                continue;
+            };
+            let (text, comment) = rule_source(file, r, &starts.get(r.location.file.as_ref()).cloned().unwrap_or_default());
+            if !any {
+                out.push_str("| provider | section | rule | enable with | what | comment |\n|---|---|---|---|---|---|\n");
+                any = true;
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {} | `{name}` | `extend provider \"{}\" {{ enable {name} }}` | `{}` | {} |",
+                p.name,
+                kind.name(),
+                p.name,
+                cell(&text),
+                cell(&comment)
+            );
+        }
+    }
+    if !any {
+        out.push_str("None.\n");
+    }
     out.push_str("\n## Details\n\n");
     if let Some(file) = files.get(global_file.as_str()) {
         let file_starts = starts
