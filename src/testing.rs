@@ -47,6 +47,10 @@ pub struct CallbackCase {
     /// The pending transaction.
     #[serde(default)]
     pub context: CallbackContext,
+    /// Policy text layered on the policy under test for this case only,
+    /// e.g. `extend provider "x" { enable y }` to test an opt-in.
+    #[serde(default)]
+    pub overlay: Option<String>,
     /// The verdict fields that must match.
     pub expect: VerdictExpect,
     /// Where the expectation comes from.
@@ -105,6 +109,10 @@ pub struct AuthorizeCase {
     pub provider: String,
     /// The URL given to `apply`.
     pub input_url: String,
+    /// Policy text layered on the policy under test for this case only,
+    /// e.g. `extend provider "x" { enable y }` to test an opt-in.
+    #[serde(default)]
+    pub overlay: Option<String>,
     /// What must come out.
     pub expect: RewriteExpect,
     /// Where the expectation comes from.
@@ -126,6 +134,10 @@ pub struct TokenCase {
     pub url: String,
     /// The form body given to `apply`.
     pub body: String,
+    /// Policy text layered on the policy under test for this case only,
+    /// e.g. `extend provider "x" { enable y }` to test an opt-in.
+    #[serde(default)]
+    pub overlay: Option<String>,
     /// What must come out.
     pub expect: RewriteExpect,
     /// Where the expectation comes from.
@@ -229,34 +241,40 @@ impl CaseFile {
         })
     }
 
-    /// Runs every rewrite case against `policy`.
+    /// Runs every case against `policy` (with the case's `overlay`, if any).
     pub fn run(&self, policy: &Policy) -> Vec<CaseResult> {
         let authorize = self.authorize.iter().map(|c| CaseResult {
             kind: "authorize",
             id: c.id.clone(),
             provider: c.provider.clone(),
-            failures: match Request::authorize(&c.input_url) {
-                Ok(req) => check_rewrite(&c.provider, &req, &policy.apply(&req), &c.expect),
-                Err(e) => vec![format!("input_url is not a valid request: {e}")],
-            },
+            failures: with_overlay(policy, &c.id, c.overlay.as_deref(), |policy| {
+                match Request::authorize(&c.input_url) {
+                    Ok(req) => check_rewrite(&c.provider, &req, &policy.apply(&req), &c.expect),
+                    Err(e) => vec![format!("input_url is not a valid request: {e}")],
+                }
+            }),
         });
         let token = self.token.iter().map(|c| CaseResult {
             kind: "token",
             id: c.id.clone(),
             provider: c.provider.clone(),
-            failures: match Request::token(&c.url, &c.body) {
-                Ok(req) => check_rewrite(&c.provider, &req, &policy.apply(&req), &c.expect),
-                Err(e) => vec![format!("the case is not a valid request: {e}")],
-            },
+            failures: with_overlay(policy, &c.id, c.overlay.as_deref(), |policy| {
+                match Request::token(&c.url, &c.body) {
+                    Ok(req) => check_rewrite(&c.provider, &req, &policy.apply(&req), &c.expect),
+                    Err(e) => vec![format!("the case is not a valid request: {e}")],
+                }
+            }),
         });
         let callback = self.callback.iter().map(|c| CaseResult {
             kind: "callback",
             id: c.id.clone(),
             provider: c.provider.clone(),
-            failures: match c.parse() {
-                Ok(cb) => check_verdict(c, &policy.classify(&cb, &c.expectations())),
-                Err(e) => vec![e],
-            },
+            failures: with_overlay(policy, &c.id, c.overlay.as_deref(), |policy| {
+                match c.parse() {
+                    Ok(cb) => check_verdict(c, &policy.classify(&cb, &c.expectations())),
+                    Err(e) => vec![e],
+                }
+            }),
         });
         authorize.chain(token).chain(callback).collect()
     }
@@ -282,6 +300,29 @@ impl CallbackCase {
             expected_issuer: self.context.expected_issuer.clone(),
             iss_required: self.context.iss_parameter_supported,
         }
+    }
+}
+
+/// Runs `check` on `policy`, or on `policy` with the case's overlay; an
+/// overlay that does not load is the case's failure.
+fn with_overlay(
+    policy: &Policy,
+    id: &str,
+    overlay: Option<&str>,
+    check: impl FnOnce(&Policy) -> Vec<String>,
+) -> Vec<String> {
+    let Some(text) = overlay else {
+        return check(policy);
+    };
+    let name = format!("case {id} overlay");
+    match policy.with_overlay_sources(&name, [(name.as_str(), text)]) {
+        Ok(layered) => check(&layered),
+        Err(e) => e
+            .diagnostics()
+            .iter()
+            .map(|d| format!("overlay does not load: {} at {}", d, d.location()))
+            .chain(e.diagnostics().is_empty().then(|| format!("overlay does not load: {e}")))
+            .collect(),
     }
 }
 
