@@ -321,7 +321,11 @@ fn with_overlay(
             .diagnostics()
             .iter()
             .map(|d| format!("overlay does not load: {} at {}", d, d.location()))
-            .chain(e.diagnostics().is_empty().then(|| format!("overlay does not load: {e}")))
+            .chain(
+                e.diagnostics()
+                    .is_empty()
+                    .then(|| format!("overlay does not load: {e}")),
+            )
             .collect(),
     }
 }

@@ -84,7 +84,10 @@ fn also_match_adds_a_host_and_keeps_the_provider_rules() {
         apply(&p, "https://login.acme.com.evil.example/a?resource=x").1,
         None
     );
-    assert_eq!(apply(&p, "https://LOGIN.ACME.COM./a").1.as_deref(), Some("idp"));
+    assert_eq!(
+        apply(&p, "https://LOGIN.ACME.COM./a").1.as_deref(),
+        Some("idp")
+    );
 }
 
 #[test]
@@ -96,11 +99,20 @@ fn enable_turns_an_optional_rule_on_and_disable_turns_a_rule_off() {
 }"#,
     )
     .unwrap();
-    let (url, _, rules) = apply(&p, "https://id.example/a?scope=groups&resource=https%3A%2F%2Fapi");
-    assert_eq!(url, "https://id.example/a?scope=groups%20https%3A%2F%2Fapi%2F.default");
+    let (url, _, rules) = apply(
+        &p,
+        "https://id.example/a?scope=groups&resource=https%3A%2F%2Fapi",
+    );
+    assert_eq!(
+        url,
+        "https://id.example/a?scope=groups%20https%3A%2F%2Fapi%2F.default"
+    );
     assert_eq!(
         rules,
-        ["idp/authorize/resource-scope", "idp/authorize/drop-resource"]
+        [
+            "idp/authorize/resource-scope",
+            "idp/authorize/drop-resource"
+        ]
     );
     // `disable NAME` reaches every section with that name.
     let p = overlay(r#"extend provider "idp" { disable drop-resource }"#).unwrap();
@@ -193,8 +205,14 @@ fn a_new_overlay_provider_cannot_take_a_base_providers_host() {
     assert!(text.contains("`id.example` belongs to `idp`"), "{text}");
     // The base layer itself may overlap (e.g. Entra v1 and v2 share hosts).
     Policy::from_sources([
-        ("a.policy", r#"provider "a" { match host == "h.example" and path == "/v1" }"#),
-        ("b.policy", r#"provider "b" { match host == "h.example" and path == "/v2" }"#),
+        (
+            "a.policy",
+            r#"provider "a" { match host == "h.example" and path == "/v1" }"#,
+        ),
+        (
+            "b.policy",
+            r#"provider "b" { match host == "h.example" and path == "/v2" }"#,
+        ),
     ])
     .unwrap();
 }
@@ -217,9 +235,18 @@ fn an_auth0_custom_domain_is_three_lines_on_the_shipped_library() {
     let fx = Fixture::new("overlay").file("acme/acme.policy", text);
     let run = fx.run(&["apply", "--overlay", "acme", "--format", "json", url]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains(r#""provider": "auth0""#), "{}", run.all());
+    assert!(
+        run.stdout.contains(r#""provider": "auth0""#),
+        "{}",
+        run.all()
+    );
     let run = fx.run(&["explain", "--overlay", "acme", url]);
-    assert!(run.stdout.contains("also match (at acme/acme.policy:2:14 [acme])"), "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("also match (at acme/acme.policy:2:14 [acme])"),
+        "{}",
+        run.all()
+    );
     let run = fx.run(&["lint", "--deny-warnings", "--overlay", "acme"]);
     assert_eq!(run.code, 0, "{}", run.all());
 }
@@ -238,8 +265,8 @@ fn policyc_lint_reports_overlay_errors_with_spans() {
 
 #[test]
 fn docs_overlay_examples_load_on_the_shipped_library() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md"))
-        .unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md")).unwrap();
     let mut found = 0;
     for block in doc.split("```overlay\n").skip(1) {
         let text = block.split("```").next().unwrap();

@@ -324,7 +324,14 @@ fn generate(policy: &Policy) -> Result<String, String> {
             let (Some(name), Some(file)) = (&r.name, files.get(r.location.file.as_ref())) else {
                 continue;
             };
-            let (text, comment) = rule_source(file, r, &starts.get(r.location.file.as_ref()).cloned().unwrap_or_default());
+            let (text, comment) = rule_source(
+                file,
+                r,
+                &starts
+                    .get(r.location.file.as_ref())
+                    .cloned()
+                    .unwrap_or_default(),
+            );
             if !any {
                 out.push_str("| provider | section | rule | enable with | what | comment |\n|---|---|---|---|---|---|\n");
                 any = true;

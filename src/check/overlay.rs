@@ -119,10 +119,12 @@ pub(crate) fn check(files: &[(SourceFile, ast::File)]) -> Vec<PolicyDiagnostic> 
                     let entry = names.entry(p.name.node.as_str()).or_default();
                     for s in &p.sections {
                         note(&p.name.node, s, index, &mut out);
-                        entry
-                            .entry(s.name.node.as_str())
-                            .or_default()
-                            .extend(s.rules.iter().filter_map(|r| r.name.as_ref()).map(|n| n.node.as_str()));
+                        entry.entry(s.name.node.as_str()).or_default().extend(
+                            s.rules
+                                .iter()
+                                .filter_map(|r| r.name.as_ref())
+                                .map(|n| n.node.as_str()),
+                        );
                     }
                 }
                 Item::Section(s) => note("global", s, index, &mut out),
@@ -161,7 +163,9 @@ pub(crate) fn check(files: &[(SourceFile, ast::File)]) -> Vec<PolicyDiagnostic> 
                 all.dedup();
                 let help = match suggest::closest(&switch.name.node, all.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None if all.is_empty() => format!("provider `{}` has no named rules", e.provider.node),
+                    None if all.is_empty() => {
+                        format!("provider `{}` has no named rules", e.provider.node)
+                    }
                     None => format!("its named rules: {}", all.join(", ")),
                 };
                 out.push(PolicyDiagnostic::new(

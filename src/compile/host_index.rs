@@ -95,7 +95,9 @@ pub fn host_key_any<'a>(matchers: impl Iterator<Item = &'a Cond>) -> HostKey {
 pub fn shared_host(a: &HostKey, b: &HostKey) -> Option<String> {
     let admits = |key: &HostKey, host: &str| match key {
         HostKey::Exact(hosts) => hosts.iter().any(|h| h == host),
-        HostKey::Pattern(p) => regex::Regex::new(&format!("(?i:{p})")).is_ok_and(|re| re.is_match(host)),
+        HostKey::Pattern(p) => {
+            regex::Regex::new(&format!("(?i:{p})")).is_ok_and(|re| re.is_match(host))
+        }
         HostKey::Any => false,
     };
     let exact = |key: &HostKey| match key {

@@ -11,9 +11,7 @@ use crate::syntax::ast::{self, CondKind, Operand, Part, Test};
 use crate::syntax::Span;
 use crate::vocab::{Attr, Category, Kind};
 use host_index::{host_key, host_key_any, shared_host, HostIndex};
-use ir::{
-    Action, Check, Cond, Matcher, Piece, Provider, Rule, Sections, Sep, Subject, Template,
-};
+use ir::{Action, Check, Cond, Matcher, Piece, Provider, Rule, Sections, Sep, Subject, Template};
 
 /// A compiled policy: what `Policy` evaluates.
 #[derive(Debug, Clone, Default)]

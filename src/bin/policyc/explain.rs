@@ -201,10 +201,16 @@ struct Sources {
 impl Sources {
     /// ` [layer]` after a location, when the policy has overlays.
     fn layer(&self, at: &Location) -> String {
+        self.layer_name(at)
+            .map_or(String::new(), |l| format!(" [{l}]"))
+    }
+
+    /// The layer of a location's file, when the policy has overlays.
+    fn layer_name(&self, at: &Location) -> Option<&str> {
         self.layers
             .iter()
             .find(|(f, _)| **f == *at.file)
-            .map_or(String::new(), |(_, l)| format!(" [{l}]"))
+            .map(|(_, l)| l.as_str())
     }
 
     fn new(policy: &Policy) -> Self {
@@ -294,7 +300,11 @@ fn candidates_human(trace: &Trace, sources: &Sources) {
         .unwrap_or(0);
     for c in &trace.candidates {
         let at = c.matched_by.as_ref().unwrap_or(&c.location);
-        let also = if c.matched_by.as_ref().is_some_and(|m| m.file != c.location.file) {
+        let also = if c
+            .matched_by
+            .as_ref()
+            .is_some_and(|m| m.file != c.location.file)
+        {
             format!("also match (at {}{})", at, sources.layer(at))
         } else {
             "match".to_string()
@@ -314,13 +324,14 @@ fn candidates_json(trace: &Trace, sources: &Sources) -> Vec<serde_json::Value> {
         .candidates
         .iter()
         .map(|c: &Candidate| {
-            json!({
+            let layer = c.matched_by.as_ref().and_then(|m| sources.layer_name(m));
+            with_layer(layer, json!({
                 "provider": c.provider,
                 "location": c.location,
                 "matched": c.matched,
                 "matched_by": c.matched_by,
                 "match": Sources::find(&sources.matches, c.matched_by.as_ref().unwrap_or(&c.location)),
-            })
+            }))
         })
         .collect()
 }
@@ -364,13 +375,24 @@ fn steps_json(trace: &Trace, sources: &Sources) -> Vec<serde_json::Value> {
         .steps
         .iter()
         .map(|s: &Step| {
-            json!({
-                "rule": s.rule,
-                "location": s.location,
-                "held": s.held,
-                "effect": s.effect,
-                "text": Sources::find(&sources.rules, &s.location),
-            })
+            with_layer(
+                sources.layer_name(&s.location),
+                json!({
+                    "rule": s.rule,
+                    "location": s.location,
+                    "held": s.held,
+                    "effect": s.effect,
+                    "text": Sources::find(&sources.rules, &s.location),
+                }),
+            )
         })
         .collect()
+}
+
+/// Adds `"layer"` to a JSON object when the policy has overlays.
+fn with_layer(layer: Option<&str>, mut value: serde_json::Value) -> serde_json::Value {
+    if let (Some(layer), Some(obj)) = (layer, value.as_object_mut()) {
+        obj.insert("layer".into(), json!(layer));
+    }
+    value
 }

@@ -194,7 +194,11 @@ pub fn run(args: Args) -> ExitCode {
     let mut tested = HashSet::new();
     if on_builtin {
         // The shipped library is tested by its own cases (policies/tests).
-        tested.extend(oauth_policy::Policy::builtin().providers().map(str::to_string));
+        tested.extend(
+            oauth_policy::Policy::builtin()
+                .providers()
+                .map(str::to_string),
+        );
     }
     for dir in &inputs.dirs {
         for path in case_files(dir) {
