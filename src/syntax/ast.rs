@@ -27,6 +27,8 @@ pub struct File {
 }
 
 /// A top-level item.
+// A file has a few dozen items: boxing the larger ones would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
     /// `provider "name" { match …  sections… }`
