@@ -25,6 +25,17 @@ fn public() -> CaseFile {
     CaseFile::read(&root().join("tests/corpus/public.json")).unwrap()
 }
 
+/// The public corpus names a self-managed GitLab (`gitlab.example.com`): a
+/// host the shipped library cannot know, so the corpus runs with the overlay
+/// an operator of that instance would write.
+fn public_overlay() -> PathBuf {
+    root().join("tests/corpus/self-managed.policy")
+}
+
+fn public_policy() -> Policy {
+    Policy::builtin().with_overlay(public_overlay()).unwrap()
+}
+
 /// `policies/tests/*.json`, by file stem, in name order.
 fn provider_case_files() -> BTreeMap<String, CaseFile> {
     let dir = root().join("policies/tests");
@@ -40,15 +51,67 @@ fn provider_case_files() -> BTreeMap<String, CaseFile> {
     out
 }
 
-/// Every case file: the public corpus first, then the provider files.
-fn all_case_files() -> Vec<(String, CaseFile)> {
-    let mut files = vec![("tests/corpus/public.json".to_string(), public())];
+/// Every case file, with the overlay it runs with: the public corpus first,
+/// then the provider files.
+fn all_case_files() -> Vec<(String, CaseFile, Option<PathBuf>)> {
+    let mut files = vec![(
+        "tests/corpus/public.json".to_string(),
+        public(),
+        Some(public_overlay()),
+    )];
     files.extend(
         provider_case_files()
             .into_iter()
-            .map(|(stem, f)| (format!("policies/tests/{stem}.json"), f)),
+            .map(|(stem, f)| (format!("policies/tests/{stem}.json"), f, None)),
     );
     files
+}
+
+/// A case file's overlay and the library policy with it, built once per file.
+struct FileLayer {
+    overlay: Option<PathBuf>,
+    policy: Policy,
+}
+
+impl FileLayer {
+    fn new(overlay: Option<PathBuf>) -> Self {
+        let policy = match &overlay {
+            Some(path) => Policy::builtin().with_overlay(path).unwrap(),
+            None => Policy::builtin(),
+        };
+        Self { overlay, policy }
+    }
+}
+
+/// The `--overlay` arguments and the library policy for one case: the file's
+/// overlay, then the case's own (written to a temporary file for policyc).
+struct Layers {
+    args: Vec<String>,
+    policy: Policy,
+    _case_file: Option<tempfile::NamedTempFile>,
+}
+
+fn layers(file: &FileLayer, case_overlay: Option<&str>) -> Layers {
+    let mut args = Vec::new();
+    let mut policy = file.policy.clone();
+    if let Some(path) = &file.overlay {
+        args.extend(["--overlay".to_string(), path.display().to_string()]);
+    }
+    let case_file = case_overlay.map(|text| {
+        let mut f = tempfile::Builder::new()
+            .suffix(".policy")
+            .tempfile()
+            .unwrap();
+        std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+        args.extend(["--overlay".to_string(), f.path().display().to_string()]);
+        policy = policy.with_overlay(f.path()).unwrap();
+        f
+    });
+    Layers {
+        args,
+        policy,
+        _case_file: case_file,
+    }
 }
 
 fn report(label: &str, results: &[CaseResult]) -> Vec<String> {
@@ -81,7 +144,7 @@ fn assert_no_failures(failures: Vec<String>, total: usize) {
 fn public_corpus_passes_through_the_library() {
     let corpus = public();
     assert!(!corpus.authorize.is_empty() && !corpus.callback.is_empty());
-    let results = corpus.run(&Policy::builtin());
+    let results = corpus.run(&public_policy());
     assert_eq!(
         results.len(),
         corpus.authorize.len() + corpus.callback.len()
@@ -105,7 +168,7 @@ fn provider_case_files_pass_through_the_library() {
 #[test]
 fn case_ids_are_unique() {
     let mut seen = BTreeSet::new();
-    for (name, file) in all_case_files() {
+    for (name, file, _) in all_case_files() {
         let ids = file
             .authorize
             .iter()
@@ -210,22 +273,36 @@ fn check_cli_rewrite(
     failures
 }
 
-fn cli_authorize(policy: &Policy, c: &AuthorizeCase) -> Vec<String> {
-    let out = policyc(&["apply", "--format", "json", &c.input_url]);
-    let library = policy.apply(&Request::authorize(&c.input_url).unwrap());
+fn with(layers: &Layers, args: &[&str]) -> (i32, Value) {
+    let mut all: Vec<&str> = layers.args.iter().map(String::as_str).collect();
+    all.splice(0..0, args.get(..1).unwrap_or(&[]).iter().copied());
+    all.extend(args.get(1..).unwrap_or(&[]));
+    policyc(&all)
+}
+
+fn cli_authorize(overlay: &FileLayer, c: &AuthorizeCase) -> Vec<String> {
+    let l = layers(overlay, c.overlay.as_deref());
+    let out = with(&l, &["apply", "--format", "json", &c.input_url]);
+    let library = l.policy.apply(&Request::authorize(&c.input_url).unwrap());
     check_cli_rewrite(&c.provider, &c.expect, out, &library)
 }
 
-fn cli_token(policy: &Policy, c: &TokenCase) -> Vec<String> {
-    let out = policyc(&[
-        "apply", "--format", "json", "--token", "--body", &c.body, &c.url,
-    ]);
-    let library = policy.apply(&Request::token(&c.url, &c.body).unwrap());
+fn cli_token(overlay: &FileLayer, c: &TokenCase) -> Vec<String> {
+    let l = layers(overlay, c.overlay.as_deref());
+    let out = with(
+        &l,
+        &[
+            "apply", "--format", "json", "--token", "--body", &c.body, &c.url,
+        ],
+    );
+    let library = l.policy.apply(&Request::token(&c.url, &c.body).unwrap());
     check_cli_rewrite(&c.provider, &c.expect, out, &library)
 }
 
-fn cli_callback(c: &CallbackCase) -> Vec<String> {
+fn cli_callback(overlay: &FileLayer, c: &CallbackCase) -> Vec<String> {
+    let l = layers(overlay, c.overlay.as_deref());
     let mut args: Vec<String> = vec!["classify".into(), "--format".into(), "json".into()];
+    args.extend(l.args.iter().cloned());
     let ctx = &c.context;
     match &ctx.authorize_url {
         Some(url) => args.extend(["--authorize-url".into(), url.clone()]),
@@ -280,16 +357,20 @@ fn cli_callback(c: &CallbackCase) -> Vec<String> {
 
 #[test]
 fn every_case_passes_through_policyc() {
-    let policy = Policy::builtin();
     let mut failures = Vec::new();
     let mut total = 0;
-    for (name, file) in all_case_files() {
+    for (name, file, overlay) in all_case_files() {
+        let overlay = &FileLayer::new(overlay);
         let runs = file
             .authorize
             .iter()
-            .map(|c| (&c.id, cli_authorize(&policy, c)))
-            .chain(file.token.iter().map(|c| (&c.id, cli_token(&policy, c))))
-            .chain(file.callback.iter().map(|c| (&c.id, cli_callback(c))));
+            .map(|c| (&c.id, cli_authorize(overlay, c)))
+            .chain(file.token.iter().map(|c| (&c.id, cli_token(overlay, c))))
+            .chain(
+                file.callback
+                    .iter()
+                    .map(|c| (&c.id, cli_callback(overlay, c))),
+            );
         for (id, f) in runs {
             total += 1;
             if !f.is_empty() {
@@ -326,7 +407,7 @@ fn all_rules(policy: &Policy) -> Vec<(Kind, &Rule)> {
 fn every_rule_is_exercised_by_a_case() {
     let policy = Policy::builtin();
     let mut hit = BTreeSet::new();
-    for (_, file) in all_case_files() {
+    for (_, file, _) in all_case_files() {
         for c in &file.authorize {
             let (_, trace) = policy.explain(&Request::authorize(&c.input_url).unwrap());
             hit.extend(trace.steps.into_iter().filter(|s| s.held).map(|s| s.rule));
