@@ -79,7 +79,7 @@ pub fn run(args: Args) -> ExitCode {
     let mut exercised = BTreeSet::new();
     for path in &case_paths {
         let name = path.display().to_string();
-        let mut cases = match CaseFile::read(path) {
+        let mut cases = match common::read_cases(path) {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("{:?}", miette::Report::new(e));

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use oauth_policy::check::lint::{self, Config, Level, CONFIG_FILE};
-use oauth_policy::testing::CaseFile;
 use oauth_policy::{is_policy_file, read_sources, LoadError, SourceFile};
 use serde_json::json;
 
@@ -115,9 +114,9 @@ pub fn inputs(paths: &[PathBuf]) -> Inputs {
             match read_sources(&file) {
                 Ok(fs) => out.files.extend(fs),
                 Err(LoadError::Invalid { diagnostics }) => {
+                    // The diagnostic's own file: its spans point into it.
                     for d in diagnostics {
-                        let name = d.location().file.to_string();
-                        out.bad_files.push((SourceFile::new(name, ""), d));
+                        out.bad_files.push((d.file().clone(), d));
                     }
                 }
                 Err(e) => out.errors.push(e),
@@ -170,7 +169,7 @@ pub fn run(args: Args) -> ExitCode {
     let mut tested = HashSet::new();
     for dir in &inputs.dirs {
         for path in case_files(dir) {
-            match CaseFile::read(&path) {
+            match crate::common::read_cases(&path) {
                 Ok(cases) => {
                     tested.extend(cases.authorize.iter().map(|c| c.provider.clone()));
                     tested.extend(cases.token.iter().map(|c| c.provider.clone()));
@@ -261,7 +260,7 @@ fn load_config(explicit: Option<&Path>, dirs: &[PathBuf]) -> Result<Config, lint
     let mut config = Config::default();
     for path in paths {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| lint::ConfigError {
+        let text = crate::common::read_text(&path).map_err(|e| lint::ConfigError {
             path: name.clone(),
             line: 1,
             column: 1,
