@@ -169,7 +169,10 @@ impl fmt::Debug for CallbackCase {
         f.debug_struct("CallbackCase")
             .field("id", &self.id)
             .field("provider", &self.provider)
-            .field("callback_url", &self.callback_url.as_deref().map(redact::Url))
+            .field(
+                "callback_url",
+                &self.callback_url.as_deref().map(redact::Url),
+            )
             .field("form", &self.form.as_deref().map(redact::Form))
             .field("context", &self.context)
             .field("expect", &self.expect)
@@ -188,7 +191,10 @@ impl fmt::Debug for CallbackContext {
             )
             .field("expected_issuer", &self.expected_issuer)
             .field("iss_parameter_supported", &self.iss_parameter_supported)
-            .field("authorize_url", &self.authorize_url.as_deref().map(redact::Url))
+            .field(
+                "authorize_url",
+                &self.authorize_url.as_deref().map(redact::Url),
+            )
             .finish()
     }
 }

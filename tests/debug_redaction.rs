@@ -67,8 +67,8 @@ fn callback_expectations_and_verdict_hide_secrets() {
     let url = "https://gw.example/cb?code=MARKER-code&state=MARKER-state&iss=https%3A%2F%2Fid";
     let cb = Callback::from_url(url).unwrap();
     assert_clean("Callback", format!("{cb:?}"));
-    let frag = Callback::from_url("https://gw.example/cb#access_token=MARKER-at&state=MARKER-s")
-        .unwrap();
+    let frag =
+        Callback::from_url("https://gw.example/cb#access_token=MARKER-at&state=MARKER-s").unwrap();
     assert_clean("fragment Callback", format!("{frag:?}"));
     let form = Callback::from_form("code=MARKER-code&state=MARKER-state").unwrap();
     assert_clean("form Callback", format!("{form:?}"));

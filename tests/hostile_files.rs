@@ -106,7 +106,13 @@ fn a_fifo_is_refused_not_read() {
         &["lint", "--config", "cases.json", "ok.policy"],
     ]
     .iter()
-    .map(|args| format!("$ policyc {}\n{}", args.join(" "), run_bounded(&f.dir, args, &fifo).all()))
+    .map(|args| {
+        format!(
+            "$ policyc {}\n{}",
+            args.join(" "),
+            run_bounded(&f.dir, args, &fifo).all()
+        )
+    })
     .collect();
     insta::assert_snapshot!(runs.join("\n"));
 }

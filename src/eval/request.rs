@@ -259,7 +259,10 @@ impl fmt::Debug for RawParam {
             .field("segment", &self.segment)
             .field("eq", &self.eq)
             .field("decoded_name", &self.decoded_name)
-            .field("decoded_value", &redact::Secret(self.decoded_value.as_deref()))
+            .field(
+                "decoded_value",
+                &redact::Secret(self.decoded_value.as_deref()),
+            )
             .finish()
     }
 }

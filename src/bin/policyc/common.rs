@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ValueEnum;
+
+use crate::errors;
 use oauth_policy::testing::{CaseFile, CaseFileError};
 use oauth_policy::{LoadError, Policy, RequestError, MAX_FILE_BYTES};
 
@@ -28,9 +30,37 @@ pub fn load(path: Option<&PathBuf>) -> Result<Policy, LoadError> {
     }
 }
 
-/// Prints a load error as miette diagnostics and returns the error exit code.
-pub fn report_load_error(err: LoadError) -> ExitCode {
-    eprintln!("{:?}", miette::Report::new(err));
+/// Prints a load error (a JSON document on stdout, or miette diagnostics on
+/// stderr) and returns the error exit code.
+pub fn report_load_error(format: Format, err: LoadError) -> ExitCode {
+    report_load_errors(format, vec![err])
+}
+
+/// Prints load errors, as one JSON document or one report each.
+pub fn report_load_errors(format: Format, errors: Vec<LoadError>) -> ExitCode {
+    match format {
+        Format::Json => print_json(&errors::load_errors(&errors)),
+        Format::Human => {
+            for e in errors {
+                eprintln!("{:?}", miette::Report::new(e));
+            }
+        }
+    }
+    ExitCode::from(EXIT_ERROR)
+}
+
+/// Prints an error of ours that is not a diagnostic (a provider that does
+/// not exist, nothing to test): `error: …` and `help: …` lines, or JSON.
+pub fn report_error(format: Format, code: &str, message: &str, help: Option<String>) -> ExitCode {
+    match format {
+        Format::Json => print_json(&errors::document(code, message, help, Vec::new())),
+        Format::Human => {
+            eprintln!("error: {message}");
+            if let Some(help) = help {
+                eprintln!("help: {help}");
+            }
+        }
+    }
     ExitCode::from(EXIT_ERROR)
 }
 
@@ -46,7 +76,7 @@ pub fn print_json(value: &impl serde::Serialize) {
 /// report) and returns the error exit code.
 pub fn report_input_error(format: Format, err: RequestError) -> ExitCode {
     match format {
-        Format::Json => print_json(&serde_json::json!({ "error": err })),
+        Format::Json => print_json(&errors::from_diagnostic(&err)),
         Format::Human => eprintln!("{:?}", miette::Report::new(err)),
     }
     ExitCode::from(EXIT_ERROR)

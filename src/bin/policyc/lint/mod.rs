@@ -146,10 +146,12 @@ pub fn case_files(dir: &Path) -> Vec<PathBuf> {
 pub fn run(args: Args) -> ExitCode {
     let mut inputs = inputs(&args.paths);
     if !inputs.errors.is_empty() {
-        for e in inputs.errors.drain(..) {
-            eprintln!("{:?}", miette::Report::new(e));
-        }
-        return ExitCode::from(EXIT_ERROR);
+        // Paths that cannot be read stop the run; JSON asked, JSON given.
+        let format = match args.format {
+            LintFormat::Json => crate::common::Format::Json,
+            _ => crate::common::Format::Human,
+        };
+        return crate::common::report_load_errors(format, std::mem::take(&mut inputs.errors));
     }
     let mut entries = Vec::new();
     let config = match load_config(args.config.as_deref(), &inputs.dirs) {
