@@ -1,6 +1,7 @@
 //! `Policy`: load, compile and evaluate. The library's front door.
 
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -30,6 +31,19 @@ pub enum LoadError {
         /// The OS error.
         #[source]
         source: std::io::Error,
+    },
+    /// A path that is neither a regular file nor a directory: reading a
+    /// FIFO blocks until someone writes, a device may never end.
+    #[error("cannot read {path}: it is a {kind}, not a regular file")]
+    #[diagnostic(
+        code(policy::E020),
+        help("a policy is a regular `.policy` file or a directory of them")
+    )]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead: `named pipe (FIFO)`, `socket`, `device`…
+        kind: &'static str,
     },
     /// A directory with no `*.policy` file in it.
     #[error("no .policy files in {path}")]
@@ -324,15 +338,32 @@ pub fn is_policy_file(p: &Path) -> bool {
 }
 
 fn read_file(path: &Path) -> Result<SourceFile, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+    let io = |source| LoadError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    // Checked before opening: opening a FIFO blocks until a writer comes,
+    // and a device may never end.
+    special_file(path, &std::fs::metadata(path).map_err(io)?)?;
+    let mut file = open_nonblocking(path).map_err(io)?;
+    // The path may have been swapped between the check and the open.
+    let meta = file.metadata().map_err(io)?;
+    special_file(path, &meta)?;
+    // Never more than the limit (and one byte to tell) in memory, whatever
+    // the file's size says.
+    let limit = MAX_FILE_BYTES as u64;
+    let mut bytes = Vec::with_capacity(meta.len().min(limit + 1) as usize);
+    (&mut file)
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
     let name = path.display().to_string();
     if bytes.len() > MAX_FILE_BYTES {
         let file = SourceFile::new(name, "");
         let err = SyntaxError::TooLarge {
-            size: bytes.len(),
+            size: usize::try_from(meta.len())
+                .unwrap_or(usize::MAX)
+                .max(bytes.len()),
             limit: MAX_FILE_BYTES,
         };
         return Err(LoadError::Invalid {
@@ -345,14 +376,63 @@ fn read_file(path: &Path) -> Result<SourceFile, LoadError> {
             let at = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let file = SourceFile::new(name, text);
+            // The lossy text has U+FFFD where the bad byte was: underline
+            // that whole character, never half of it.
             let err = SyntaxError::NotUtf8 {
-                span: (at, 1).into(),
+                span: (at, char::REPLACEMENT_CHARACTER.len_utf8()).into(),
             };
             Err(LoadError::Invalid {
                 diagnostics: vec![PolicyDiagnostic::new(err, &file)],
             })
         }
     }
+}
+
+/// `Err(NotAFile)` unless `meta` is a regular file's.
+fn special_file(path: &Path, meta: &std::fs::Metadata) -> Result<(), LoadError> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    Err(LoadError::NotAFile {
+        path: path.to_path_buf(),
+        kind: file_kind(&meta.file_type()),
+    })
+}
+
+/// What a non-regular file is, for the message.
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_fifo() {
+            return "named pipe (FIFO)";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "device";
+        }
+    }
+    if t.is_dir() {
+        "directory"
+    } else {
+        "special file"
+    }
+}
+
+/// Opens for reading without blocking on a FIFO that has no writer (the
+/// check before opening cannot see a swap that happens after it).
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // No effect on regular files, the only kind read after the open.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 fn revision(files: &[SourceFile]) -> String {

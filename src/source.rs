@@ -135,6 +135,12 @@ impl PolicyDiagnostic {
     pub fn help_str(&self) -> Option<String> {
         self.error.help().map(|h| h.to_string())
     }
+
+    /// The file the error is in (for a file that is not UTF-8, its text
+    /// with the bad bytes replaced, so spans still point into it).
+    pub fn file(&self) -> &SourceFile {
+        &self.file
+    }
 }
 
 impl fmt::Display for PolicyDiagnostic {

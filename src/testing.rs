@@ -6,11 +6,14 @@
 //! `callback` arrays of cases; see docs/testing.md.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::eval::redact;
 use crate::eval::request::{parse_params, Limits};
+use crate::vocab::is_secret_param;
 use crate::{Callback, CallbackOutcome, Category, Expectations, Outcome, Policy, Request, Verdict};
 
 /// The provider name tests use for "no provider block matched".
@@ -32,7 +35,7 @@ pub struct CaseFile {
 }
 
 /// A callback and the verdict the policy must give.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 pub struct CallbackCase {
     /// Unique id.
     pub id: String,
@@ -62,7 +65,7 @@ pub struct CallbackCase {
 }
 
 /// What the gateway knew when the callback arrived.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallbackContext {
     /// The `state` sent.
@@ -101,7 +104,7 @@ pub struct VerdictExpect {
 }
 
 /// An authorize URL and what the policy must make of it.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 pub struct AuthorizeCase {
     /// Unique id.
     pub id: String,
@@ -124,7 +127,7 @@ pub struct AuthorizeCase {
 }
 
 /// A token request and what the policy must make of it.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 pub struct TokenCase {
     /// Unique id.
     pub id: String,
@@ -150,7 +153,7 @@ pub struct TokenCase {
 
 /// Expectations on a rewritten request. Every parameter not named in
 /// `drop` or `set` must come out byte-identical and in its original order.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RewriteExpect {
     /// Parameters that must be gone.
@@ -168,6 +171,95 @@ pub struct RewriteExpect {
     /// The exact output (URL for authorize, body for token), when given.
     #[serde(default)]
     pub output: Option<String>,
+}
+
+// Debug never shows secret parameter values: cases hold real-looking codes,
+// states and client secrets, and a failing test prints `{:?}`.
+
+impl fmt::Debug for CallbackCase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackCase")
+            .field("id", &self.id)
+            .field("provider", &self.provider)
+            .field(
+                "callback_url",
+                &self.callback_url.as_deref().map(redact::Url),
+            )
+            .field("form", &self.form.as_deref().map(redact::Form))
+            .field("context", &self.context)
+            .field("expect", &self.expect)
+            .field("source", &self.source)
+            .field("note", &self.note)
+            .finish()
+    }
+}
+
+impl fmt::Debug for CallbackContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackContext")
+            .field(
+                "expected_state",
+                &redact::Secret(self.expected_state.as_deref()),
+            )
+            .field("expected_issuer", &self.expected_issuer)
+            .field("iss_parameter_supported", &self.iss_parameter_supported)
+            .field(
+                "authorize_url",
+                &self.authorize_url.as_deref().map(redact::Url),
+            )
+            .finish()
+    }
+}
+
+impl fmt::Debug for AuthorizeCase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizeCase")
+            .field("id", &self.id)
+            .field("provider", &self.provider)
+            .field("input_url", &redact::Url(&self.input_url))
+            .field("expect", &self.expect)
+            .field("source", &self.source)
+            .field("note", &self.note)
+            .finish()
+    }
+}
+
+impl fmt::Debug for TokenCase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCase")
+            .field("id", &self.id)
+            .field("provider", &self.provider)
+            .field("url", &redact::Url(&self.url))
+            .field("body", &redact::Form(&self.body))
+            .field("expect", &self.expect)
+            .field("source", &self.source)
+            .field("note", &self.note)
+            .finish()
+    }
+}
+
+impl fmt::Debug for RewriteExpect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set: BTreeMap<&str, &dyn fmt::Debug> = self
+            .set
+            .iter()
+            .map(|(name, value)| {
+                let shown: &dyn fmt::Debug = if is_secret_param(name) {
+                    &redact::Secret(Some(""))
+                } else {
+                    value
+                };
+                (name.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("RewriteExpect")
+            .field("drop", &self.drop)
+            .field("set", &set)
+            .field("keep", &self.keep)
+            .field("error", &self.error)
+            .field("output", &self.output.as_deref().map(redact::Text))
+            .finish()
+    }
 }
 
 /// The result of one case.

@@ -177,3 +177,31 @@ impl Category {
         )
     }
 }
+
+/// Parameters whose values are secrets or personal data: never logged, never
+/// shown by `Debug`. The one list the library, the daemon's decision log and
+/// the lints share.
+pub const SECRET_PARAMS: &[&str] = &[
+    "code",
+    "state",
+    "code_verifier",
+    "client_secret",
+    "refresh_token",
+    "access_token",
+    "id_token",
+    "client_assertion",
+    "login_hint",
+    // The same kind of value under other names.
+    "id_token_hint",
+    "password",
+    "assertion",
+    "subject_token",
+    "actor_token",
+    "device_code",
+];
+
+/// Whether a (decoded) parameter name is in [`SECRET_PARAMS`]. ASCII case is
+/// ignored: a server that reads `State` as `state` would leak it just the same.
+pub fn is_secret_param(name: &str) -> bool {
+    SECRET_PARAMS.iter().any(|s| s.eq_ignore_ascii_case(name))
+}

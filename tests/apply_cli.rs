@@ -69,7 +69,7 @@ fn apply_exit_codes_denied_and_bad_input() {
     assert_eq!(code, 0);
     let (code, out, _) = policyc(&["apply", "--format", "json", "not a url"]);
     assert_eq!(code, 1);
-    assert!(out.contains("\"invalid_url\""), "{out}");
+    assert!(out.contains("\"request::invalid_url\""), "{out}");
     std::fs::write(dir.join("bad.policy"), "dorp x").unwrap();
     let (code, _, err) = policyc(&[
         "apply",

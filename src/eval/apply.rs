@@ -1,11 +1,14 @@
 //! `apply`: choose the provider, run global then provider rules, rebuild the
 //! request.
 
+use std::fmt;
+
 use serde::Serialize;
 
 use super::actions::{run, Effect};
 use super::cond::Ctx;
 use super::params::Params;
+use super::redact;
 use super::request::{Request, Target};
 use crate::compile::Program;
 use crate::source::Location;
@@ -36,7 +39,7 @@ pub struct Denial {
 }
 
 /// The result of `Policy::apply`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Outcome {
     url: String,
     body: Option<String>,
@@ -66,6 +69,25 @@ impl Outcome {
     /// The refusal, when a `deny` rule fired.
     pub fn denied(&self) -> Option<&Denial> {
         self.denied.as_ref()
+    }
+}
+
+/// Debug hides secret parameter values in the URL and body, and in a deny
+/// reason that copied one (`deny "… ${state}"`), so `{:?}` is safe to log.
+impl fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sources = [self.url.as_str(), self.body.as_deref().unwrap_or("")];
+        let denied = self.denied.as_ref().map(|d| Denial {
+            reason: redact::scrub(&d.reason, &sources),
+            ..d.clone()
+        });
+        f.debug_struct("Outcome")
+            .field("url", &redact::Url(&self.url))
+            .field("body", &self.body.as_deref().map(redact::Form))
+            .field("provider", &self.provider)
+            .field("changes", &self.changes)
+            .field("denied", &denied)
+            .finish()
     }
 }
 

@@ -15,6 +15,7 @@ use subtle::ConstantTimeEq;
 use super::apply::{select, Step, Trace};
 use super::cond::Ctx;
 use super::params::Params;
+use super::redact;
 use super::request::{parse_params, parse_target, Limits, RawParam, Request, RequestError, Target};
 use crate::compile::ir::{Action, Rule};
 use crate::compile::Program;
@@ -23,7 +24,7 @@ use crate::vocab::{Category, Kind};
 
 /// A redirect back to the client: its parameters, from a URL's query (or
 /// fragment, for implicit-style responses) or from a `form_post` body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Callback {
     target: Target,
     source: String,
@@ -83,7 +84,7 @@ impl Callback {
 }
 
 /// What the gateway knows about the pending authorization.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Expectations {
     /// The provider block's name, if known.
@@ -145,7 +146,6 @@ pub struct Verdict {
 /// cannot leak them.
 impl fmt::Debug for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redact = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
         f.debug_struct("Verdict")
             .field("outcome", &self.outcome)
             .field("category", &self.category)
@@ -156,8 +156,37 @@ impl fmt::Debug for Verdict {
             .field("error_description", &self.error_description)
             .field("hint", &self.hint)
             .field("rule", &self.rule)
-            .field("code", &redact(&self.code))
-            .field("state", &redact(&self.state))
+            .field("code", &redact::Secret(self.code.as_deref()))
+            .field("state", &redact::Secret(self.state.as_deref()))
+            .finish()
+    }
+}
+
+/// Debug shows the callback with secret values (code, state, tokens) hidden.
+impl fmt::Debug for Callback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Callback")
+            .field("url", &redact::Url(&self.target.url))
+            .field("params", &redact::Form(&self.source))
+            .finish()
+    }
+}
+
+/// Debug hides the expected state, and the secrets an authorize URL carries.
+impl fmt::Debug for Expectations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Expectations")
+            .field("provider", &self.provider)
+            .field(
+                "authorize_url",
+                &self.authorize_url.as_deref().map(redact::Url),
+            )
+            .field(
+                "expected_state",
+                &redact::Secret(self.expected_state.as_deref()),
+            )
+            .field("expected_issuer", &self.expected_issuer)
+            .field("iss_required", &self.iss_required)
             .finish()
     }
 }

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod callback;
 pub mod cond;
 pub mod params;
+pub(crate) mod redact;
 pub mod request;
 
 pub use apply::{Candidate, Change, Denial, Outcome, Step, Trace};

@@ -2,10 +2,13 @@
 //! anything no rule touched is written back byte for byte.
 
 use std::borrow::Cow;
+use std::fmt;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use super::redact;
 use super::request::RawParam;
+use crate::vocab::is_secret_param;
 
 /// Everything but RFC 3986 unreserved characters is encoded in values we write.
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
@@ -15,7 +18,7 @@ const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// One parameter in the working list.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Entry<'a> {
     /// The raw piece as received; empty for added entries.
     raw: &'a str,
@@ -29,6 +32,25 @@ pub struct Entry<'a> {
     value_changed: bool,
     /// Removed entries stay in place (cheap) and are skipped everywhere.
     removed: bool,
+}
+
+/// Debug shows the value only when the name is not a secret one.
+impl fmt::Debug for Entry<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secret = is_secret_param(&self.name);
+        let mut d = f.debug_struct("Entry");
+        d.field("raw", &redact::Form(self.raw))
+            .field("name", &self.name);
+        if secret {
+            d.field("value", &redact::Secret(Some(&self.value)));
+        } else {
+            d.field("value", &self.value);
+        }
+        d.field("name_changed", &self.name_changed)
+            .field("value_changed", &self.value_changed)
+            .field("removed", &self.removed)
+            .finish()
+    }
 }
 
 /// The working parameter list of one evaluation.

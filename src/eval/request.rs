@@ -2,12 +2,14 @@
 //! parameter list (query or form body) split without re-encoding anything.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::ops::Range;
 
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use url::Url;
 
+use super::redact;
 use crate::compile::normalize_host;
 use crate::vocab::Kind;
 
@@ -82,7 +84,7 @@ pub enum RequestError {
 }
 
 /// One `name=value` piece of a query or body, as received.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct RawParam {
     /// The whole piece, in the parameter source.
     pub segment: Range<usize>,
@@ -127,7 +129,7 @@ impl RawParam {
 }
 
 /// The target URL's parts that conditions can test.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Target {
     /// The URL exactly as given (surrounding whitespace trimmed).
     pub url: String,
@@ -144,7 +146,7 @@ pub struct Target {
 }
 
 /// A request to rewrite: an authorize URL or a token body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Request {
     pub(crate) kind: Kind,
     pub(crate) target: Target,
@@ -219,6 +221,49 @@ impl Target {
             .clone()
             .and_then(|r| self.url.get(r))
             .unwrap_or("")
+    }
+}
+
+// Debug never shows a secret parameter's value (see `redact`): requests
+// carry codes, client secrets and refresh tokens, and `{:?}` ends up in logs.
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("kind", &self.kind)
+            .field("url", &redact::Url(&self.target.url))
+            .field("body", &self.body.as_deref().map(redact::Form))
+            .field("params", &self.params.len())
+            .finish()
+    }
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Target")
+            .field("url", &redact::Url(&self.url))
+            .field("scheme", &self.scheme)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .finish()
+    }
+}
+
+impl fmt::Debug for RawParam {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Without its source the parameter cannot tell whether it is a
+        // secret one, so a decoded value is never shown.
+        f.debug_struct("RawParam")
+            .field("segment", &self.segment)
+            .field("eq", &self.eq)
+            .field("decoded_name", &self.decoded_name)
+            .field(
+                "decoded_value",
+                &redact::Secret(self.decoded_value.as_deref()),
+            )
+            .finish()
     }
 }
 

@@ -37,7 +37,7 @@ pub struct Args {
 pub fn run(args: Args) -> ExitCode {
     let policy = match common::load(args.policies.as_ref(), &args.overlays) {
         Ok(p) => p,
-        Err(e) => return common::report_load_error(e),
+        Err(e) => return common::report_load_error(args.format, e),
     };
     let request = match (&args.token, &args.body) {
         (true, Some(body)) => Request::token(&args.url, body),

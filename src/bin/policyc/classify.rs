@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use oauth_policy::{Callback, Expectations, Verdict};
 
-use crate::common::{self, Format, EXIT_ERROR};
+use crate::common::{self, Format};
+use crate::errors;
 
 /// Arguments of `policyc classify`.
 #[derive(Debug, clap::Args)]
@@ -46,7 +47,7 @@ pub struct Args {
 pub fn run(args: Args) -> ExitCode {
     let policy = match common::load(args.policies.as_ref(), &args.overlays) {
         Ok(p) => p,
-        Err(e) => return common::report_load_error(e),
+        Err(e) => return common::report_load_error(args.format, e),
     };
     if let Some(name) = &args.provider {
         if !policy.providers().any(|p| p == name) {
@@ -55,11 +56,12 @@ pub fn run(args: Args) -> ExitCode {
                 .iter()
                 .copied()
                 .min_by_key(|k| strsim::damerau_levenshtein(k, name));
-            eprintln!("error: no provider named `{name}` in the policy");
-            if let Some(close) = close {
-                eprintln!("help: did you mean `{close}`? (`policyc classify --help`)");
-            }
-            return ExitCode::from(EXIT_ERROR);
+            return common::report_error(
+                args.format,
+                errors::UNKNOWN_PROVIDER,
+                &format!("no provider named `{name}` in the policy"),
+                close.map(|close| format!("did you mean `{close}`? (`policyc classify --help`)")),
+            );
         }
     }
     let callback = if args.form {

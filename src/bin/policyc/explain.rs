@@ -61,7 +61,7 @@ pub struct Args {
 pub fn run(args: Args) -> ExitCode {
     let policy = match common::load(args.policies.as_ref(), &args.overlays) {
         Ok(p) => p,
-        Err(e) => return common::report_load_error(e),
+        Err(e) => return common::report_load_error(args.format, e),
     };
     let sources = Sources::new(&policy);
     if args.callback {

@@ -1,11 +1,10 @@
 //! `policyc fmt`: the canonical layout, every comment kept.
 
-use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use oauth_policy::syntax::fmt::format;
-use oauth_policy::{is_policy_file, PolicyDiagnostic, SourceFile};
+use oauth_policy::{is_policy_file, LoadError, PolicyDiagnostic, SourceFile};
 
 use crate::common::EXIT_ERROR;
 
@@ -28,12 +27,14 @@ pub fn run(args: Args) -> ExitCode {
     let mut changed = 0usize;
     for path in paths {
         if path.as_os_str() == "-" {
-            let mut text = String::new();
-            if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-                eprintln!("error: cannot read standard input: {e}");
-                failed = true;
-                continue;
-            }
+            let text = match crate::common::read_limited(std::io::stdin()) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: cannot read standard input: {e}");
+                    failed = true;
+                    continue;
+                }
+            };
             match format(&text) {
                 Ok(out) if args.check => {
                     if out != text {
@@ -95,10 +96,22 @@ pub fn run(args: Args) -> ExitCode {
 /// Formats one file; `Ok(true)` when it changed (or would, with `check`).
 fn one(path: &std::path::Path, check: bool) -> Result<bool, ()> {
     let name = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    // The loader's reader: regular files only, size-limited, UTF-8 errors
+    // shown in the source.
+    let text = match oauth_policy::read_sources(path) {
+        Ok(files) => files
+            .into_iter()
+            .next()
+            .map(|f| f.text.to_string())
+            .unwrap_or_default(),
+        Err(LoadError::Invalid { diagnostics }) => {
+            for d in diagnostics {
+                report(d);
+            }
+            return Err(());
+        }
         Err(e) => {
-            eprintln!("error: cannot read {name}: {e}");
+            eprintln!("error: {e}");
             return Err(());
         }
     };

@@ -9,6 +9,7 @@
 mod apply;
 mod classify;
 mod common;
+mod errors;
 mod explain;
 mod fmt;
 mod lint;

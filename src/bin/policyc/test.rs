@@ -4,11 +4,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use oauth_policy::testing::{CaseFile, CaseResult};
-use oauth_policy::{Policy, Request};
+use miette::Diagnostic as _;
+use oauth_policy::testing::{CaseFile, CaseFileError, CaseResult};
+use oauth_policy::{LoadError, Policy, Request};
 use serde_json::json;
 
 use crate::common::{self, Format, EXIT_ERROR};
+use crate::errors;
 
 /// Arguments of `policyc test`.
 #[derive(Debug, clap::Args)]
@@ -58,13 +60,13 @@ pub fn run(args: Args) -> ExitCode {
     let policy = if policy_paths.is_empty() {
         Policy::try_builtin()
     } else {
-        let mut inputs = crate::lint::inputs(&policy_paths);
-        if let Some(e) = inputs.errors.pop() {
-            return common::report_load_error(e);
+        let inputs = crate::lint::inputs(&policy_paths);
+        if !inputs.errors.is_empty() {
+            return common::report_load_errors(args.format, inputs.errors);
         }
-        if let Some((_, d)) = inputs.bad_files.pop() {
-            eprintln!("{:?}", miette::Report::new(d));
-            return ExitCode::from(EXIT_ERROR);
+        if !inputs.bad_files.is_empty() {
+            let diagnostics = inputs.bad_files.into_iter().map(|(_, d)| d).collect();
+            return common::report_load_error(args.format, LoadError::Invalid { diagnostics });
         }
         Policy::from_files(inputs.files)
     };
@@ -76,34 +78,38 @@ pub fn run(args: Args) -> ExitCode {
     });
     let policy = match policy {
         Ok(p) => p,
-        Err(e) => return common::report_load_error(e),
+        Err(e) => return common::report_load_error(args.format, e),
     };
     if case_paths.is_empty() {
         let looked: Vec<String> = policy_paths
             .iter()
             .map(|p| p.join("tests").join("*.json").display().to_string())
             .collect();
-        eprintln!(
-            "error: no test cases found{}",
+        let message = format!(
+            "no test cases found{}",
             if looked.is_empty() {
                 String::new()
             } else {
                 format!(" (looked for {})", looked.join(", "))
             }
         );
-        return ExitCode::from(EXIT_ERROR);
+        let help = "case files are `DIR/tests/*.json` or `.json` paths; see docs/testing.md";
+        return common::report_error(args.format, errors::NO_CASES, &message, Some(help.into()));
     }
 
     let mut results: Vec<(String, CaseResult, Option<Actual>)> = Vec::new();
-    let mut file_errors = 0usize;
+    // Case files that cannot be read: reported, the others still run.
+    let mut file_errors = Vec::new();
     let mut exercised = BTreeSet::new();
     for path in &case_paths {
         let name = path.display().to_string();
-        let mut cases = match CaseFile::read(path) {
+        let mut cases = match common::read_cases(path) {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("{:?}", miette::Report::new(e));
-                file_errors += 1;
+                file_errors.push(case_file_error(path, &e));
+                if args.format == Format::Human {
+                    eprintln!("{:?}", miette::Report::new(e));
+                }
                 continue;
             }
         };
@@ -139,6 +145,7 @@ pub fn run(args: Args) -> ExitCode {
             })).collect::<Vec<_>>(),
             "passed": passed,
             "failed": failed,
+            "file_errors": file_errors,
             "coverage": unexercised.as_ref().map(|u| json!({
                 "rules": u.1,
                 "unexercised": u.0.iter().map(|(rule, at)| json!({ "rule": rule, "location": at })).collect::<Vec<_>>(),
@@ -165,11 +172,28 @@ pub fn run(args: Args) -> ExitCode {
             println!("{passed} passed, {failed} failed");
         }
     }
-    if failed > 0 || file_errors > 0 {
+    if failed > 0 || !file_errors.is_empty() {
         ExitCode::from(EXIT_ERROR)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// A case file that cannot be read, as a `file_errors` entry (the shape of
+/// an error diagnostic: docs/cli.md).
+fn case_file_error(path: &Path, e: &CaseFileError) -> serde_json::Value {
+    let (line, column) = match e {
+        CaseFileError::Format { line, column, .. } => (Some(*line), Some(*column)),
+        CaseFileError::Io { .. } => (None, None),
+    };
+    json!({
+        "code": e.code().map(|c| c.to_string()),
+        "message": e.to_string(),
+        "file": path.display().to_string(),
+        "line": line,
+        "column": column,
+        "help": e.help().map(|h| h.to_string()),
+    })
 }
 
 /// What a failed rewrite case actually produced, for the diff.

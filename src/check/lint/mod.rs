@@ -16,6 +16,7 @@ mod providers;
 mod reach;
 #[cfg(test)]
 mod tests;
+mod text;
 mod walk;
 
 use std::collections::HashSet;
@@ -24,6 +25,7 @@ use miette::Diagnostic as _;
 use serde::{Deserialize, Serialize};
 
 pub use config::{Config, ConfigError, CONFIG_FILE};
+pub use text::display_safe;
 
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::syntax::ast;
@@ -129,8 +131,24 @@ pub const L008: LintRule = LintRule {
     summary: "an ignore comment that silences nothing or names an unknown rule",
 };
 
+/// `L010` `bare-cr`: a carriage return without a line feed, which hides text on a terminal.
+pub const L010: LintRule = LintRule {
+    code: "L010",
+    name: "bare-cr",
+    default_level: Level::Error,
+    summary: "a carriage return without a line feed, which hides text on a terminal",
+};
+
+/// `L011` `bidi-control`: a bidirectional control character, which reorders displayed text.
+pub const L011: LintRule = LintRule {
+    code: "L011",
+    name: "bidi-control",
+    default_level: Level::Error,
+    summary: "a bidirectional control character, which reorders displayed text (Trojan Source)",
+};
+
 /// Every lint rule, in code order.
-pub const RULES: &[LintRule] = &[L001, L002, L003, L004, L005, L006, L007, L008];
+pub const RULES: &[LintRule] = &[L001, L002, L003, L004, L005, L006, L007, L008, L010, L011];
 
 /// The rule with this code (`L001`, `policy::L001`) or name.
 pub fn rule(code_or_name: &str) -> Option<&'static LintRule> {
@@ -295,7 +313,13 @@ pub fn lint_with_ast(
     reach::lint(files, &trees, &mut raw);
     providers::lint(&trees, opts.tested.as_ref(), &mut raw);
 
-    for r in ignore::apply(files, &trees, raw) {
+    // L010/L011 are about text a reviewer cannot see, which can include an
+    // ignore comment: only the config can change them.
+    let mut hidden = Vec::new();
+    for (file, f) in files.iter().enumerate() {
+        text::lint(file, &f.text, &mut hidden);
+    }
+    for r in ignore::apply(files, &trees, raw).into_iter().chain(hidden) {
         let level = opts.config.level(r.rule);
         if level == Level::Allow {
             continue;

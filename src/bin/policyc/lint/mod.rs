@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use oauth_policy::check::lint::{self, Config, Level, CONFIG_FILE};
-use oauth_policy::testing::CaseFile;
 use oauth_policy::{is_policy_file, read_sources, LoadError, SourceFile};
 use serde_json::json;
 
@@ -120,9 +119,9 @@ pub fn inputs(paths: &[PathBuf]) -> Inputs {
             match read_sources(&file) {
                 Ok(fs) => out.files.extend(fs),
                 Err(LoadError::Invalid { diagnostics }) => {
+                    // The diagnostic's own file: its spans point into it.
                     for d in diagnostics {
-                        let name = d.location().file.to_string();
-                        out.bad_files.push((SourceFile::new(name, ""), d));
+                        out.bad_files.push((d.file().clone(), d));
                     }
                 }
                 Err(e) => out.errors.push(e),
@@ -171,10 +170,12 @@ pub fn run(args: Args) -> ExitCode {
         inputs.bad_files.extend(layer.bad_files);
     }
     if !inputs.errors.is_empty() {
-        for e in inputs.errors.drain(..) {
-            eprintln!("{:?}", miette::Report::new(e));
-        }
-        return ExitCode::from(EXIT_ERROR);
+        // Paths that cannot be read stop the run; JSON asked, JSON given.
+        let format = match args.format {
+            LintFormat::Json => crate::common::Format::Json,
+            _ => crate::common::Format::Human,
+        };
+        return crate::common::report_load_errors(format, std::mem::take(&mut inputs.errors));
     }
     let mut entries = Vec::new();
     let config = match load_config(args.config.as_deref(), &inputs.dirs) {
@@ -202,7 +203,7 @@ pub fn run(args: Args) -> ExitCode {
     }
     for dir in &inputs.dirs {
         for path in case_files(dir) {
-            match CaseFile::read(&path) {
+            match crate::common::read_cases(&path) {
                 Ok(cases) => {
                     tested.extend(cases.authorize.iter().map(|c| c.provider.clone()));
                     tested.extend(cases.token.iter().map(|c| c.provider.clone()));
@@ -293,7 +294,7 @@ fn load_config(explicit: Option<&Path>, dirs: &[PathBuf]) -> Result<Config, lint
     let mut config = Config::default();
     for path in paths {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| lint::ConfigError {
+        let text = crate::common::read_text(&path).map_err(|e| lint::ConfigError {
             path: name.clone(),
             line: 1,
             column: 1,

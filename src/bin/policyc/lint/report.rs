@@ -1,11 +1,13 @@
 //! How `policyc lint` shows what it found: miette for people, JSON, SARIF
 //! 2.1.0 for code scanning, GitHub workflow annotations.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
-use oauth_policy::check::lint::{Finding, Level, RULES};
+use oauth_policy::check::lint::{display_safe, Finding, Level, RULES};
 use oauth_policy::syntax::Span;
 use oauth_policy::SourceFile;
 use serde_json::{json, Value};
@@ -184,18 +186,19 @@ impl Diagnostic for RelatedNote {
 }
 
 pub(super) fn human(entries: &[Entry], files: usize, errors: usize, warnings: usize) {
+    let mut shown = Shown::default();
     for e in entries {
         let file_name = e.at.as_ref().map(|(f, _)| f.name.clone());
         let rendered = Rendered {
             entry: e,
-            src: e.at.as_ref().map(|(f, _)| f.named_source()),
+            src: e.at.as_ref().map(|(f, _)| shown.source(f)),
             related: e
                 .related
                 .iter()
                 .filter(|(f, _, _)| Some(&f.name) != file_name.as_ref())
                 .map(|(f, s, m)| RelatedNote {
                     message: m.clone(),
-                    src: f.named_source(),
+                    src: shown.source(f),
                     span: *s,
                 })
                 .collect(),
@@ -209,6 +212,26 @@ pub(super) fn human(entries: &[Entry], files: usize, errors: usize, warnings: us
         plural(warnings, "warning"),
         plural(files, "file")
     );
+}
+
+/// Files as the report prints them: bare `\r`s and bidi controls made
+/// visible (see `display_safe`), so an L010/L011 finding cannot hide itself.
+/// Made once per file.
+#[derive(Default)]
+struct Shown {
+    files: HashMap<Arc<str>, NamedSource<Arc<str>>>,
+}
+
+impl Shown {
+    fn source(&mut self, f: &SourceFile) -> NamedSource<Arc<str>> {
+        self.files
+            .entry(f.name.clone())
+            .or_insert_with(|| match display_safe(&f.text) {
+                Cow::Borrowed(_) => f.named_source(),
+                Cow::Owned(text) => NamedSource::new(f.name.as_ref(), Arc::from(text)),
+            })
+            .clone()
+    }
 }
 
 /// Renders with the same handler the hook installs (colour or not).
