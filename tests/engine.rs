@@ -91,7 +91,8 @@ fn token_bodies_for_code_exchange_and_refresh() {
     }
     // A resource-only refresh loses `resource` and gains nothing: the
     // shipped library never adds a scope (issue 9).
-    let body = "grant_type=refresh_token&refresh_token=r&resource=https%3A%2F%2Fgraph.microsoft.com%2F";
+    let body =
+        "grant_type=refresh_token&refresh_token=r&resource=https%3A%2F%2Fgraph.microsoft.com%2F";
     let out = p.apply(&Request::token(url, body).unwrap());
     assert_eq!(out.body(), Some("grant_type=refresh_token&refresh_token=r"));
     // An added value in a form body is written like the rest of the body.
@@ -641,7 +642,9 @@ fn ftp_url_on_an_entra_host_is_not_entra() {
     let ftp = SEED.replacen("https://", "ftp://", 1);
     let out = authorize(&builtin, &ftp);
     assert_eq!(out.provider(), None);
-    assert!(out.url().contains("&resource=https%3A%2F%2Fmcp.example.com"));
+    assert!(out
+        .url()
+        .contains("&resource=https%3A%2F%2Fmcp.example.com"));
     let http = SEED.replacen("https://", "http://", 1);
     assert_eq!(authorize(&builtin, &http).provider(), None);
 }

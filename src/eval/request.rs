@@ -307,7 +307,9 @@ pub(crate) fn normalize_path(path: &str) -> String {
 
 /// The value of one hex digit.
 fn hex(b: u8) -> Option<u8> {
-    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 /// Splits `source` on `&` into raw parameters, decoding names and values.

@@ -46,6 +46,12 @@ pub struct Args {
     /// With --callback: the provider advertises `iss` in responses.
     #[arg(long, requires = "callback")]
     require_iss: bool,
+    /// With --callback: the flow sent no `state` (PKCE only).
+    #[arg(long, requires = "callback", conflicts_with = "expected_state")]
+    no_state: bool,
+    /// With --callback: the flow's `response_mode` (`fragment` reads the fragment).
+    #[arg(long, value_name = "MODE", requires = "callback")]
+    response_mode: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -76,6 +82,8 @@ pub fn run(args: Args) -> ExitCode {
             expected_state: args.expected_state.clone(),
             expected_issuer: args.expected_issuer.clone(),
             iss_required: args.require_iss,
+            no_state: args.no_state,
+            response_mode: args.response_mode.clone(),
         };
         let (verdict, trace) = policy.explain_callback(&cb, &expect);
         match args.format {
