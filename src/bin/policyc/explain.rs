@@ -251,7 +251,7 @@ impl Sources {
 
 fn candidates_human(trace: &Trace, sources: &Sources) {
     if trace.candidates.is_empty() {
-        println!("  no provider block's `match` can hold for this host");
+        println!("  no provider block's `match` can hold for this host (or the scheme is not https, nor http on a loopback host)");
         return;
     }
     println!(
