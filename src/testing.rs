@@ -80,6 +80,12 @@ pub struct CallbackContext {
     /// The authorize URL the flow started with (then `provider` is only checked).
     #[serde(default)]
     pub authorize_url: Option<String>,
+    /// The flow sent no `state` (PKCE only, RFC 9700 §2.1).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_state: bool,
+    /// The `response_mode` the flow asked for (`fragment` reads the URL's fragment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_mode: Option<String>,
 }
 
 /// Expected verdict fields; `hint` and `rule` are checked only when given.
@@ -394,6 +400,8 @@ impl CallbackCase {
             expected_state: self.context.expected_state.clone(),
             expected_issuer: self.context.expected_issuer.clone(),
             iss_required: self.context.iss_parameter_supported,
+            no_state: self.context.no_state,
+            response_mode: self.context.response_mode.clone(),
         }
     }
 }

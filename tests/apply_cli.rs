@@ -108,3 +108,45 @@ fn classify_prints_a_verdict_and_exits_zero_for_any_verdict() {
     assert_eq!(code, 1);
     assert!(err.contains("did you mean `microsoft-entra-v2`?"), "{err}");
 }
+
+#[test]
+fn classify_takes_no_state_and_response_mode() {
+    let json = |args: &[&str]| {
+        let (code, out, err) = policyc(args);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let v = json(&[
+        "classify",
+        "--format",
+        "json",
+        "--no-state",
+        "https://gw.example/cb?code=c",
+    ]);
+    assert_eq!(v["outcome"], "success");
+    let v = json(&[
+        "classify",
+        "--format",
+        "json",
+        "https://gw.example/cb?code=c",
+    ]);
+    assert_eq!(v["category"], "missing_state");
+    let cb = "https://gw.example/cb#code=c&state=s1";
+    let v = json(&[
+        "classify",
+        "--format",
+        "json",
+        "--expected-state",
+        "s1",
+        "--response-mode",
+        "fragment",
+        cb,
+    ]);
+    assert_eq!(v["outcome"], "success");
+    let v = json(&["classify", "--format", "json", "--expected-state", "s1", cb]);
+    assert_eq!(v["category"], "missing_state");
+    // A state was sent, or none was: not both.
+    let (code, _, err) = policyc(&["classify", "--no-state", "--expected-state", "s1", cb]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot be used with"), "{err}");
+}

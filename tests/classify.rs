@@ -167,17 +167,21 @@ fn hostile_and_odd_callbacks() {
     );
     assert_eq!(v.category, Category::ServerError);
     assert_eq!(v.error_description.as_deref().map(str::len), Some(20_000));
-    // Invalid UTF-8 in code: not a usable code.
+    // Invalid UTF-8 in code: not a code any provider issued (RFC 6749 A.11).
     let v = verdict(&p, &format!("{CB}?code=%FF%FE&state=xyz123"), &e);
-    assert_eq!(v.category, Category::MissingCode);
+    assert_eq!(v.category, Category::InvalidRequest);
     assert_eq!(v.code, None);
     // `error=` empty is omitted (RFC 6749 §3.1).
     let v = verdict(&p, &format!("{CB}?error=&code=c&state=xyz123"), &e);
     assert_eq!(v.category, Category::Ok);
     let v = verdict(&p, &format!("{CB}?error=&state=xyz123"), &e);
     assert_eq!(v.category, Category::MissingCode);
-    // Fragment responses and form_post bodies.
-    let v = verdict(&p, &format!("{CB}#code=c&state=xyz123"), &e);
+    // Fragment responses (for a flow in fragment mode) and form_post bodies.
+    let fragment = Expectations {
+        response_mode: Some("fragment".into()),
+        ..expect_state()
+    };
+    let v = verdict(&p, &format!("{CB}#code=c&state=xyz123"), &fragment);
     assert_eq!(v.code.as_deref(), Some("c"));
     let v = p.classify(
         &Callback::from_form("error=user_cancelled_authorize&state=xyz123").unwrap(),
@@ -230,4 +234,132 @@ fn explain_callback_traces_rules_and_the_built_in_decision() {
     let cb = Callback::from_url(&format!("{CB}?state=xyz123")).unwrap();
     let (_, trace) = p.explain_callback(&cb, &e);
     assert_eq!(trace.steps.last().unwrap().rule, "builtin/code");
+}
+
+// Issue 9: fragment only in fragment mode, RFC 6749 A.11 codes, PKCE-only flows.
+
+#[test]
+fn the_fragment_is_read_only_when_the_flow_asked_for_fragment_mode() {
+    let p = Policy::empty();
+    let url = format!("{CB}#code=c&state=xyz123");
+    // Nothing says fragment: the query (empty here) is the response.
+    let v = verdict(&p, &url, &expect_state());
+    assert_eq!(v.category, Category::MissingState);
+    // A query-mode flow ignores a fragment even beside its own query.
+    let both = format!("{CB}?state=xyz123#code=injected&state=xyz123");
+    let v = verdict(&p, &both, &expect_state());
+    assert_eq!(v.category, Category::MissingCode);
+    assert_eq!(v.code, None);
+    let with = |mode: Option<&str>, authorize_url: Option<&str>| Expectations {
+        response_mode: mode.map(str::to_string),
+        authorize_url: authorize_url.map(str::to_string),
+        ..expect_state()
+    };
+    let az = "https://idp.example.com/authorize?client_id=c";
+    for (e, fragment) in [
+        (with(Some("fragment"), None), true),
+        (with(Some("query"), None), false),
+        (with(Some("form_post"), None), false),
+        (
+            with(None, Some(&format!("{az}&response_mode=fragment"))),
+            true,
+        ),
+        (with(None, Some(&format!("{az}&response_type=code"))), false),
+        // OAuth 2.0 Multiple Response Type Encoding Practices §5: a response
+        // type with a token or ID token defaults to fragment.
+        (
+            with(None, Some(&format!("{az}&response_type=code%20id_token"))),
+            true,
+        ),
+        (
+            with(None, Some(&format!("{az}&response_type=id_token+token"))),
+            true,
+        ),
+        (
+            with(
+                None,
+                Some(&format!(
+                    "{az}&response_type=code+id_token&response_mode=form_post"
+                )),
+            ),
+            false,
+        ),
+        // The explicit mode wins over the authorize URL.
+        (
+            with(Some("query"), Some(&format!("{az}&response_mode=fragment"))),
+            false,
+        ),
+    ] {
+        let v = verdict(&p, &url, &e);
+        let want = if fragment {
+            Category::Ok
+        } else {
+            Category::MissingState
+        };
+        assert_eq!(v.category, want, "{e:?}");
+    }
+}
+
+#[test]
+fn a_code_outside_rfc_6749_a11_is_a_malformed_callback() {
+    let p = Policy::empty();
+    let e = expect_state();
+    for code in ["a%00b", "a%0Ab", "%7F", "%FF%FE", "caf%C3%A9", "%09"] {
+        let v = verdict(&p, &format!("{CB}?code={code}&state=xyz123"), &e);
+        assert_eq!(v.outcome, CallbackOutcome::Invalid, "{code}");
+        assert_eq!(v.category, Category::InvalidRequest, "{code}");
+        assert_eq!(v.rule, "builtin/code-syntax", "{code}");
+        assert!(!v.retryable);
+        assert_eq!(v.code, None);
+    }
+    // Every VSCHAR is fine, spaces (`+`) and `~` included.
+    let v = verdict(&p, &format!("{CB}?code=A-z_0.9~%21%7E+x&state=xyz123"), &e);
+    assert_eq!(v.category, Category::Ok);
+    assert_eq!(v.code.as_deref(), Some("A-z_0.9~!~ x"));
+    // No code at all is still missing_code.
+    let v = verdict(&p, &format!("{CB}?state=xyz123"), &e);
+    assert_eq!(v.category, Category::MissingCode);
+}
+
+#[test]
+fn a_pkce_only_flow_can_say_it_sent_no_state() {
+    let p = Policy::empty();
+    let no_state = Expectations {
+        no_state: true,
+        ..Expectations::default()
+    };
+    let v = verdict(&p, &format!("{CB}?code=c"), &no_state);
+    assert_eq!(v.outcome, CallbackOutcome::Success);
+    assert_eq!(v.code.as_deref(), Some("c"));
+    assert_eq!(v.state, None);
+    let v = verdict(&p, &format!("{CB}?error=access_denied"), &no_state);
+    assert_eq!(v.category, Category::AccessDenied);
+    // A state the flow never sent answers some other request.
+    let v = verdict(&p, &format!("{CB}?code=c&state=xyz123"), &no_state);
+    assert_eq!(v.category, Category::StateMismatch);
+    // Without the flag a missing state is still refused.
+    let v = verdict(&p, &format!("{CB}?code=c"), &Expectations::default());
+    assert_eq!(v.category, Category::MissingState);
+    // An expected state always wins over the flag: it is checked.
+    let both = Expectations {
+        no_state: true,
+        ..expect_state()
+    };
+    assert_eq!(
+        verdict(&p, &format!("{CB}?code=c"), &both).category,
+        Category::MissingState
+    );
+    assert_eq!(
+        verdict(&p, &format!("{CB}?code=c&state=xyz123"), &both).category,
+        Category::Ok
+    );
+    // The other checks still apply: `iss` required and missing.
+    let iss = Expectations {
+        iss_required: true,
+        ..no_state.clone()
+    };
+    assert_eq!(
+        verdict(&p, &format!("{CB}?code=c"), &iss).category,
+        Category::IssuerMismatch
+    );
 }

@@ -318,6 +318,12 @@ fn cli_callback(overlay: &FileLayer, c: &CallbackCase) -> Vec<String> {
     if ctx.iss_parameter_supported {
         args.push("--require-iss".into());
     }
+    if ctx.no_state {
+        args.push("--no-state".into());
+    }
+    if let Some(mode) = &ctx.response_mode {
+        args.extend(["--response-mode".into(), mode.clone()]);
+    }
     match (&c.callback_url, &c.form) {
         (Some(url), None) => args.push(url.clone()),
         (None, Some(form)) => args.extend(["--form".into(), form.clone()]),

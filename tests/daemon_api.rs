@@ -144,6 +144,35 @@ fn classify_over_http() {
 }
 
 #[test]
+fn classify_passes_no_state_and_response_mode_through() {
+    let d = Daemon::start(&[]);
+    // A PKCE-only flow that sent no state.
+    let r = d.post(
+        "/v1/classify",
+        &json!({ "callback_url": "https://gw.example/cb?code=abc", "no_state": true }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["outcome"], "success");
+    let r = d.post(
+        "/v1/classify",
+        &json!({ "callback_url": "https://gw.example/cb?code=abc" }),
+    );
+    assert_eq!(r.json()["category"], "missing_state");
+    // The fragment is read only for a flow in fragment mode.
+    let cb = "https://gw.example/cb#code=abc&state=s1";
+    let r = d.post(
+        "/v1/classify",
+        &json!({ "callback_url": cb, "expected_state": "s1", "response_mode": "fragment" }),
+    );
+    assert_eq!(r.json()["outcome"], "success");
+    let r = d.post(
+        "/v1/classify",
+        &json!({ "callback_url": cb, "expected_state": "s1" }),
+    );
+    assert_eq!(r.json()["category"], "missing_state");
+}
+
+#[test]
 fn bad_requests_get_json_errors_with_stable_codes() {
     let d = Daemon::start(&[]);
     let long_url = format!("https://idp.example/auth?x={}", "a".repeat(70 * 1024));

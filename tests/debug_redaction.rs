@@ -81,6 +81,8 @@ fn callback_expectations_and_verdict_hide_secrets() {
         expected_state: Some("MARKER-state".into()),
         expected_issuer: None,
         iss_required: false,
+        no_state: false,
+        response_mode: Some("query".into()),
     };
     assert_clean("Expectations", format!("{expect:?}"));
 

@@ -89,10 +89,17 @@ fn token_bodies_for_code_exchange_and_refresh() {
         let want = body.replace("&resource=https%3A%2F%2Fmcp.example.com", "");
         assert_eq!(out.body(), Some(want.as_str()));
     }
-    // A resource-only refresh gets the `.default` scope, written with `+`
-    // like the rest of the form body.
-    let out = p
-        .apply(&Request::token(url, "grant_type=refresh_token&refresh_token=r&resource=https%3A%2F%2Fgraph.microsoft.com%2F").unwrap());
+    // A resource-only refresh loses `resource` and gains nothing: the
+    // shipped library never adds a scope (issue 9).
+    let body =
+        "grant_type=refresh_token&refresh_token=r&resource=https%3A%2F%2Fgraph.microsoft.com%2F";
+    let out = p.apply(&Request::token(url, body).unwrap());
+    assert_eq!(out.body(), Some("grant_type=refresh_token&refresh_token=r"));
+    // An added value in a form body is written like the rest of the body.
+    let p = policy(
+        "provider \"t\" {\n match host == \"login.microsoftonline.com\"\n token {\n add \"${resource}/.default\" to scope if resource\n drop resource\n }\n}",
+    );
+    let out = p.apply(&Request::token(url, body).unwrap());
     assert_eq!(
         out.body(),
         Some("grant_type=refresh_token&refresh_token=r&scope=https%3A%2F%2Fgraph.microsoft.com%2F%2F.default")
@@ -585,4 +592,96 @@ fn a_match_mixing_exact_hosts_and_patterns_is_indexed_as_a_pattern() {
     assert_eq!(who("https://q.b.example/x").as_deref(), Some("mixed"));
     assert_eq!(who("https://xa.example/x").as_deref(), Some("any"));
     assert_eq!(who("https://a.example.evil/x").as_deref(), Some("any"));
+}
+
+// Provider endpoints: scheme and percent-encoded paths (issue 9).
+
+#[test]
+fn only_https_or_loopback_http_selects_a_provider() {
+    let p = policy(
+        "provider \"idp\" {\n match host in [\"idp.example.com\", \"localhost\", \"127.0.0.1\", \"::1\"]\n authorize { drop resource }\n}\nprovider \"any\" {\n match path ~ \"^/authorize$\"\n authorize { drop other }\n}",
+    );
+    let q = "/authorize?client_id=c&resource=r&other=o";
+    for url in [
+        "https://idp.example.com",
+        "http://localhost:8080",
+        "http://app.localhost",
+        "http://127.0.0.1:9000",
+        "http://[::1]:9000",
+    ] {
+        let out = authorize(&p, &format!("{url}{q}"));
+        assert!(out.provider().is_some(), "{url} should select a provider");
+    }
+    for url in [
+        "http://idp.example.com",
+        "ftp://idp.example.com",
+        "wss://idp.example.com",
+        "http://localhost.example.com",
+        "http://128.0.0.1",
+    ] {
+        let out = authorize(&p, &format!("{url}{q}"));
+        assert_eq!(out.provider(), None, "{url} must not select a provider");
+        assert!(out.changes().is_empty(), "{url}: no provider rule may run");
+        assert_eq!(out.url(), format!("{url}{q}"));
+    }
+}
+
+#[test]
+fn global_rules_still_run_on_urls_that_are_no_provider_endpoint() {
+    let p = policy(
+        "authorize { drop empty }\nprovider \"idp\" {\n match host == \"idp.example.com\"\n authorize { drop resource }\n}",
+    );
+    let out = authorize(&p, "http://idp.example.com/authorize?resource=r&x=");
+    assert_eq!(out.provider(), None);
+    assert_eq!(out.url(), "http://idp.example.com/authorize?resource=r");
+}
+
+#[test]
+fn ftp_url_on_an_entra_host_is_not_entra() {
+    let builtin = Policy::try_builtin().unwrap();
+    let ftp = SEED.replacen("https://", "ftp://", 1);
+    let out = authorize(&builtin, &ftp);
+    assert_eq!(out.provider(), None);
+    assert!(out
+        .url()
+        .contains("&resource=https%3A%2F%2Fmcp.example.com"));
+    let http = SEED.replacen("https://", "http://", 1);
+    assert_eq!(authorize(&builtin, &http).provider(), None);
+}
+
+#[test]
+fn path_matching_decodes_unreserved_escapes_but_the_output_keeps_them() {
+    let builtin = Policy::try_builtin().unwrap();
+    for (from, to) in [
+        ("/oauth2/v2.0/", "/oauth2/v2%2E0/"),
+        ("/oauth2/v2.0/", "/oauth2/v2%2e0/"),
+        ("/oauth2/v2.0/", "/%6Fauth2/v%32.0/"),
+    ] {
+        let url = SEED.replacen(from, to, 1);
+        let out = authorize(&builtin, &url);
+        assert_eq!(out.provider(), Some("microsoft-entra-v2"), "{to}");
+        assert_eq!(
+            out.url(),
+            url.replace("&resource=https%3A%2F%2Fmcp.example.com", ""),
+            "the path is sent as received"
+        );
+    }
+}
+
+#[test]
+fn path_matching_keeps_reserved_escapes_and_upper_cases_their_hex() {
+    let p = policy(
+        "provider \"slash\" {\n match host == \"idp.example.com\" and path == \"/a%2Fb/authorize\"\n authorize { drop resource }\n}",
+    );
+    // An encoded `/` is data, not a separator: it stays an escape (upper-cased
+    // for comparison, RFC 3986 §6.2.2.1) and never equals a real `/`.
+    let out = authorize(&p, "https://idp.example.com/a%2fb/authorize?resource=r");
+    assert_eq!(out.provider(), Some("slash"));
+    assert_eq!(out.url(), "https://idp.example.com/a%2fb/authorize");
+    let out = authorize(&p, "https://idp.example.com/a/b/authorize?resource=r");
+    assert_eq!(out.provider(), None);
+    // A lone `%` or a bad escape is left as it is.
+    let p = policy("provider \"pct\" {\n match host == \"idp.example.com\" and path ~ \"^/x%zz%$\"\n authorize { drop resource }\n}");
+    let out = authorize(&p, "https://idp.example.com/x%zz%?resource=r");
+    assert_eq!(out.provider(), Some("pct"));
 }

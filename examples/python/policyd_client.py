@@ -65,15 +65,19 @@ class PolicydClient:
 
     def classify(self, callback_url=None, form=None, provider=None,
                  authorize_url=None, expected_state=None,
-                 expected_issuer=None, iss_required=False):
+                 expected_issuer=None, iss_required=False, no_state=False,
+                 response_mode=None):
         """The verdict for a callback: redeem ``code`` only when
-        ``outcome == "success"``."""
-        payload = {"iss_required": iss_required}
+        ``outcome == "success"``. ``no_state=True``: the flow sent no
+        ``state`` (PKCE only); ``response_mode="fragment"``: read the
+        callback URL's fragment."""
+        payload = {"iss_required": iss_required, "no_state": no_state}
         for key, value in (("callback_url", callback_url), ("form", form),
                            ("provider", provider),
                            ("authorize_url", authorize_url),
                            ("expected_state", expected_state),
-                           ("expected_issuer", expected_issuer)):
+                           ("expected_issuer", expected_issuer),
+                           ("response_mode", response_mode)):
             if value is not None:
                 payload[key] = value
         return self._call("POST", "/v1/classify", payload)

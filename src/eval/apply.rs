@@ -128,7 +128,8 @@ pub struct Trace {
 }
 
 /// The provider for a target: first candidate (best tier, load order) whose
-/// `match` holds on the request as received.
+/// `match` holds on the request as received. Only a provider endpoint can
+/// match: see [`is_endpoint`].
 pub(crate) fn select(
     program: &Program,
     target: &Target,
@@ -136,6 +137,9 @@ pub(crate) fn select(
     params: &Params<'_>,
     mut trace: Option<&mut Trace>,
 ) -> Option<usize> {
+    if !is_endpoint(target) {
+        return None;
+    }
     let ctx = Ctx {
         target,
         kind,
@@ -160,6 +164,27 @@ pub(crate) fn select(
         }
     }
     None
+}
+
+/// Whether a URL can be a provider's endpoint: `https`, or `http` on a
+/// loopback host (a local test server, RFC 8252 §8.3's loopback exception).
+/// An `ftp://` or plain `http://` URL on a provider's host is not that
+/// provider, so no provider block applies to it (global rules still do).
+pub(crate) fn is_endpoint(target: &Target) -> bool {
+    match target.scheme.as_str() {
+        "https" => true,
+        "http" => is_loopback(&target.host),
+        _ => false,
+    }
+}
+
+/// `localhost` (and names under it, RFC 6761 §6.3), 127.0.0.0/8 and `::1`.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Runs the policy on a request.

@@ -4,7 +4,7 @@
 //! Built-in order (RFC 6749 §3.1, RFC 9207, oauth4webapi): repeated
 //! `code`/`state`/`error`/`iss` → wrong `iss` → missing `state` → missing
 //! required `iss` → wrong `state` → `error` with `code` → provider error
-//! (standard codes, then provider rules) → missing code.
+//! (standard codes, then provider rules) → missing code → malformed code.
 
 use std::fmt;
 
@@ -23,12 +23,18 @@ use crate::source::Location;
 use crate::vocab::{Category, Kind};
 
 /// A redirect back to the client: its parameters, from a URL's query (or
-/// fragment, for implicit-style responses) or from a `form_post` body.
+/// fragment, when the flow asked for `response_mode=fragment`) or from a
+/// `form_post` body.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Callback {
     target: Target,
+    /// The query (or the form body).
     source: String,
     params: Vec<RawParam>,
+    /// The fragment, read only for a flow in fragment mode (see
+    /// [`Expectations::response_mode`]).
+    fragment: String,
+    fragment_params: Vec<RawParam>,
 }
 
 impl Callback {
@@ -40,23 +46,22 @@ impl Callback {
     /// A callback URL.
     pub fn from_url_with(url: &str, limits: &Limits) -> Result<Self, RequestError> {
         let target = parse_target(url, limits)?;
-        let query = target.query_str();
-        // Responses with response_mode=fragment carry their parameters after
-        // `#`; read them there only when the query has none.
-        let source = if query.is_empty() {
-            target
-                .url
-                .split_once('#')
-                .map_or("", |(_, fragment)| fragment)
-        } else {
-            query
-        }
-        .to_string();
+        let source = target.query_str().to_string();
         let params = parse_params(&source, "query", limits)?;
+        // Both are kept: which one holds the response depends on the flow's
+        // response mode, known only at classification.
+        let fragment = target
+            .url
+            .split_once('#')
+            .map_or("", |(_, fragment)| fragment)
+            .to_string();
+        let fragment_params = parse_params(&fragment, "query", limits)?;
         Ok(Self {
             target,
             source,
             params,
+            fragment,
+            fragment_params,
         })
     }
 
@@ -79,7 +84,19 @@ impl Callback {
             },
             source: body.to_string(),
             params,
+            fragment: String::new(),
+            fragment_params: Vec::new(),
         })
+    }
+
+    /// The response parameters and the text they were read from: the
+    /// fragment for a flow in fragment mode, else the query (or form body).
+    fn response(&self, fragment: bool) -> (&str, &[RawParam]) {
+        if fragment {
+            (&self.fragment, &self.fragment_params)
+        } else {
+            (&self.source, &self.params)
+        }
     }
 }
 
@@ -98,6 +115,41 @@ pub struct Expectations {
     pub expected_issuer: Option<String>,
     /// The AS advertises `authorization_response_iss_parameter_supported`.
     pub iss_required: bool,
+    /// The flow sent no `state` and relies on PKCE against CSRF (RFC 9700
+    /// §2.1): a callback without `state` is then not `missing_state`, and
+    /// one with a `state` is `state_mismatch` (it answers another request).
+    /// Ignored when `expected_state` is given: a sent state is always checked.
+    pub no_state: bool,
+    /// The `response_mode` the flow asked for. When absent, the
+    /// `authorize_url`'s `response_mode` (or its `response_type`'s default,
+    /// OAuth 2.0 Multiple Response Type Encoding Practices §5: `fragment`
+    /// when it asks for a token or ID token) decides; without either, `query`.
+    /// A callback URL's fragment is read only in `fragment` mode.
+    pub response_mode: Option<String>,
+}
+
+impl Expectations {
+    /// Whether the response travels in the URL fragment.
+    fn fragment_mode(&self) -> bool {
+        if let Some(mode) = &self.response_mode {
+            return mode == "fragment";
+        }
+        let Some(req) = self
+            .authorize_url
+            .as_deref()
+            .and_then(|u| Request::authorize(u).ok())
+        else {
+            return false;
+        };
+        let params = Params::new(req.param_source(), &req.params, false);
+        if let Some(mode) = params.get("response_mode").filter(|m| !m.is_empty()) {
+            return mode == "fragment";
+        }
+        params.get("response_type").is_some_and(|t| {
+            t.split(' ')
+                .any(|item| item == "token" || item == "id_token")
+        })
+    }
 }
 
 /// The verdict's top-level outcome.
@@ -168,6 +220,7 @@ impl fmt::Debug for Callback {
         f.debug_struct("Callback")
             .field("url", &redact::Url(&self.target.url))
             .field("params", &redact::Form(&self.source))
+            .field("fragment", &redact::Form(&self.fragment))
             .finish()
     }
 }
@@ -187,6 +240,8 @@ impl fmt::Debug for Expectations {
             )
             .field("expected_issuer", &self.expected_issuer)
             .field("iss_required", &self.iss_required)
+            .field("no_state", &self.no_state)
+            .field("response_mode", &self.response_mode)
             .finish()
     }
 }
@@ -230,7 +285,8 @@ fn decide(
     let provider_name = provider
         .and_then(|i| program.providers.get(i))
         .map(|p| p.name.clone());
-    let params = Params::new(&cb.source, &cb.params, false);
+    let (source, raw) = cb.response(expect.fragment_mode());
+    let params = Params::new(source, raw, false);
     let value = |name: &str| params.get(name).filter(|v| !v.is_empty());
     let error = value("error").map(str::to_string);
     let error_description = value("error_description").map(str::to_string);
@@ -269,13 +325,27 @@ fn decide(
     // 3. State binds the response to the pending transaction. A response
     // with neither `state` nor `iss` is first of all unbound: it cannot be
     // tied to any login (public case keycloak-authentication-expired-no-state).
-    let Some(state) = value("state") else {
-        return invalid(
-            Category::MissingState,
-            "state",
-            "the callback has no `state` and cannot be bound to a pending login; restart the login",
-        );
-    };
+    // A flow that sent no `state` (PKCE only, RFC 9700 §2.1) is bound by its
+    // code_verifier instead, and then a `state` answers some other request.
+    let state = value("state");
+    let stateless = expect.no_state && expect.expected_state.is_none();
+    match (state, stateless) {
+        (None, false) => {
+            return invalid(
+                Category::MissingState,
+                "state",
+                "the callback has no `state` and cannot be bound to a pending login; restart the login",
+            )
+        }
+        (Some(_), true) => {
+            return invalid(
+                Category::StateMismatch,
+                "state",
+                "the flow sent no `state` but the callback has one: it answers another request; restart the login",
+            )
+        }
+        _ => {}
+    }
     if expect.iss_required && value("iss").is_none() {
         return invalid(
             Category::IssuerMismatch,
@@ -283,7 +353,7 @@ fn decide(
             "the provider advertises `iss` in responses but this one has none; never redeem this code",
         );
     }
-    if let Some(want) = expect.expected_state.as_deref() {
+    if let (Some(state), Some(want)) = (state, expect.expected_state.as_deref()) {
         if !bool::from(state.as_bytes().ct_eq(want.as_bytes())) {
             return invalid(
                 Category::StateMismatch,
@@ -346,14 +416,25 @@ fn decide(
         }
         return verdict;
     }
-    // 6. No error and no usable code: the seed crash path.
-    let Some(code) = code.filter(|_| code_is_utf8(cb)) else {
+    // 6. No error and no code: the seed crash path.
+    let Some(code) = code else {
         return invalid(
             Category::MissingCode,
             "code",
-            "no `error` and no usable `code`: do not redeem; restart the login",
+            "no `error` and no `code`: do not redeem; restart the login",
         );
     };
+    // A code is 1*VSCHAR (RFC 6749 A.11: %x20-7E). Anything else (NUL,
+    // control characters, bytes that are not UTF-8, which the lossy decoding
+    // turned into U+FFFD) is not a code any provider issued: the callback is
+    // malformed, and passing on a corrupted copy would help no one.
+    if !code_is_vschar(source, raw) {
+        return invalid(
+            Category::InvalidRequest,
+            "code-syntax",
+            "the `code` has characters an authorization code cannot have (RFC 6749 A.11): do not redeem; restart the login",
+        );
+    }
     Verdict {
         outcome: CallbackOutcome::Success,
         category: Category::Ok,
@@ -365,7 +446,7 @@ fn decide(
         hint: None,
         rule: "builtin/success".into(),
         code: Some(code.to_string()),
-        state: Some(state.to_string()),
+        state: state.map(str::to_string),
     }
 }
 
@@ -424,18 +505,14 @@ fn first_match<'a>(
     None
 }
 
-/// Whether the raw `code` decodes to valid UTF-8 (a code that does not is
-/// not one any provider issued, and passing on a lossy copy would corrupt it).
-fn code_is_utf8(cb: &Callback) -> bool {
-    cb.params
+/// Whether every raw `code` decodes to VSCHARs only (RFC 6749 A.11), judged
+/// on the decoded bytes, before any lossy UTF-8 conversion.
+fn code_is_vschar(source: &str, params: &[RawParam]) -> bool {
+    params
         .iter()
-        .filter(|p| p.name(&cb.source) == "code")
-        .filter_map(|p| p.raw_value(&cb.source))
-        .all(|raw| {
-            percent_decode_str(&raw.replace('+', " "))
-                .decode_utf8()
-                .is_ok()
-        })
+        .filter(|p| p.name(source) == "code")
+        .filter_map(|p| p.raw_value(source))
+        .all(|raw| percent_decode_str(&raw.replace('+', " ")).all(|b| (0x20..=0x7e).contains(&b)))
 }
 
 /// The category of a standard error code (RFC 6749 §4.1.2.1, OIDC Core

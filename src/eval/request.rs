@@ -139,7 +139,10 @@ pub struct Target {
     pub host: String,
     /// The explicit port or the scheme's default.
     pub port: Option<u16>,
-    /// The normalised path.
+    /// The path as the URL parser normalised it, with percent-encoded
+    /// unreserved characters decoded and other escapes upper-cased (RFC 3986
+    /// §6.2.2.1–2), so `/v2%2E0/` matches like `/v2.0/`. Used for matching
+    /// only: the output keeps the path exactly as given.
     pub path: String,
     /// Where the query (after `?`, before `#`) is in `url`.
     pub query: Option<Range<usize>>,
@@ -299,9 +302,59 @@ pub(crate) fn parse_target(url: &str, limits: &Limits) -> Result<Target, Request
         scheme: parsed.scheme().to_string(),
         host: normalize_host(host.trim_start_matches('[').trim_end_matches(']')),
         port: parsed.port_or_known_default(),
-        path: parsed.path().to_string(),
+        path: normalize_path(parsed.path()),
         query,
     })
+}
+
+/// RFC 3986 §6.2.2.1–2 normalisation of a path for matching: `%XX` for an
+/// unreserved character (ALPHA, DIGIT, `-`, `.`, `_`, `~`) becomes that
+/// character, every other escape gets upper-case hex digits. Nothing else
+/// changes, so an encoded `/` (`%2F`) stays an escape and never splits a
+/// segment.
+pub(crate) fn normalize_path(path: &str) -> String {
+    if !path.contains('%') {
+        return path.to_string();
+    }
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escape = match (bytes.get(i), bytes.get(i + 1), bytes.get(i + 2)) {
+            (Some(b'%'), Some(&h), Some(&l)) => hex(h).zip(hex(l)).map(|(h, l)| (h << 4) | l),
+            _ => None,
+        };
+        match escape {
+            Some(b) if b.is_ascii_alphanumeric() || b"-._~".contains(&b) => {
+                out.push(char::from(b));
+                i += 3;
+            }
+            Some(b) => {
+                out.push_str(&format!("%{b:02X}"));
+                i += 3;
+            }
+            None => {
+                // Not an escape: copy one whole character (the path is a str,
+                // so `i` is always on a character boundary here).
+                let ch = path.get(i..).and_then(|rest| rest.chars().next());
+                match ch {
+                    Some(c) => {
+                        out.push(c);
+                        i += c.len_utf8();
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The value of one hex digit.
+fn hex(b: u8) -> Option<u8> {
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 /// Splits `source` on `&` into raw parameters, decoding names and values.

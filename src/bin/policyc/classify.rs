@@ -33,6 +33,14 @@ pub struct Args {
     /// The provider advertises `iss` in authorization responses.
     #[arg(long)]
     require_iss: bool,
+    /// The flow sent no `state` and relies on PKCE (RFC 9700 §2.1): a
+    /// callback without `state` is then not `missing_state`.
+    #[arg(long, conflicts_with = "expected_state")]
+    no_state: bool,
+    /// The `response_mode` the flow asked for (`fragment` reads the URL's
+    /// fragment; default: from --authorize-url, else `query`).
+    #[arg(long, value_name = "MODE")]
+    response_mode: Option<String>,
     /// Read CALLBACK as a form_post body instead of a URL.
     #[arg(long)]
     form: bool,
@@ -79,6 +87,8 @@ pub fn run(args: Args) -> ExitCode {
         expected_state: args.expected_state,
         expected_issuer: args.expected_issuer,
         iss_required: args.require_iss,
+        no_state: args.no_state,
+        response_mode: args.response_mode,
     };
     let verdict = policy.classify(&callback, &expect);
     match args.format {

@@ -50,6 +50,12 @@ pub struct Args {
     /// With --callback: the provider advertises `iss` in responses.
     #[arg(long, requires = "callback")]
     require_iss: bool,
+    /// With --callback: the flow sent no `state` (PKCE only).
+    #[arg(long, requires = "callback", conflicts_with = "expected_state")]
+    no_state: bool,
+    /// With --callback: the flow's `response_mode` (`fragment` reads the fragment).
+    #[arg(long, value_name = "MODE", requires = "callback")]
+    response_mode: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -80,6 +86,8 @@ pub fn run(args: Args) -> ExitCode {
             expected_state: args.expected_state.clone(),
             expected_issuer: args.expected_issuer.clone(),
             iss_required: args.require_iss,
+            no_state: args.no_state,
+            response_mode: args.response_mode.clone(),
         };
         let (verdict, trace) = policy.explain_callback(&cb, &expect);
         match args.format {
@@ -280,7 +288,7 @@ impl Sources {
 
 fn candidates_human(trace: &Trace, sources: &Sources) {
     if trace.candidates.is_empty() {
-        println!("  no provider block's `match` can hold for this host");
+        println!("  no provider block's `match` can hold for this host (or the scheme is not https, nor http on a loopback host)");
         return;
     }
     println!(

@@ -46,6 +46,11 @@ pub struct ClassifyBody {
     expected_issuer: Option<String>,
     #[serde(default)]
     iss_required: bool,
+    /// The flow sent no `state` (PKCE only, RFC 9700 §2.1).
+    #[serde(default)]
+    no_state: bool,
+    /// The flow's `response_mode` (`fragment` reads the URL's fragment).
+    response_mode: Option<String>,
 }
 
 /// A decision and the policy that made it.
@@ -256,6 +261,8 @@ pub async fn classify(
             expected_state: input.expected_state,
             expected_issuer: input.expected_issuer,
             iss_required: input.iss_required,
+            no_state: input.no_state,
+            response_mode: input.response_mode,
         };
         let verdict = guarded(|| served.policy.classify(&callback, &expect))?;
         let facts = classify_facts(&verdict, served.clone());
