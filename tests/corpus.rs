@@ -584,3 +584,16 @@ fn the_anchor_check_can_fail() {
     assert!(!anchored(r"^a\.com|b\.com$"));
     assert!(!anchored(r"^a\.com\$"));
 }
+
+/// Overlays switch shipped rules by name, and ids must survive edits: every
+/// rule of the shipped library has a name.
+#[test]
+fn every_shipped_rule_is_named() {
+    let policy = Policy::builtin();
+    let unnamed: Vec<String> = all_rules(&policy)
+        .into_iter()
+        .filter(|(_, r)| r.name.is_none())
+        .map(|(_, r)| format!("{} at {}", r.id, r.location))
+        .collect();
+    assert!(unnamed.is_empty(), "unnamed rules:\n{}", unnamed.join("\n"));
+}
