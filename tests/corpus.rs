@@ -412,18 +412,28 @@ fn all_rules(policy: &Policy) -> Vec<(Kind, &Rule)> {
 #[test]
 fn every_rule_is_exercised_by_a_case() {
     let policy = Policy::builtin();
+    // A case with an overlay (an opt-in switched on) runs on the layered policy.
+    let layered = |overlay: &Option<String>| match overlay {
+        Some(text) => policy
+            .with_overlay_sources("case", [("case.policy", text.as_str())])
+            .unwrap(),
+        None => policy.clone(),
+    };
     let mut hit = BTreeSet::new();
     for (_, file, _) in all_case_files() {
         for c in &file.authorize {
-            let (_, trace) = policy.explain(&Request::authorize(&c.input_url).unwrap());
+            let req = Request::authorize(&c.input_url).unwrap();
+            let (_, trace) = layered(&c.overlay).explain(&req);
             hit.extend(trace.steps.into_iter().filter(|s| s.held).map(|s| s.rule));
         }
         for c in &file.token {
-            let (_, trace) = policy.explain(&Request::token(&c.url, &c.body).unwrap());
+            let req = Request::token(&c.url, &c.body).unwrap();
+            let (_, trace) = layered(&c.overlay).explain(&req);
             hit.extend(trace.steps.into_iter().filter(|s| s.held).map(|s| s.rule));
         }
         for c in &file.callback {
-            hit.insert(policy.classify(&c.parse().unwrap(), &c.expectations()).rule);
+            let verdict = layered(&c.overlay).classify(&c.parse().unwrap(), &c.expectations());
+            hit.insert(verdict.rule);
         }
     }
     let missed: Vec<String> = all_rules(&policy)
