@@ -407,3 +407,21 @@ fn traffic_sees_no_failure_and_no_unknown_revision_during_100_reloads() {
     assert_eq!(view["generation"], 76);
     assert!(reload_time < Duration::from_secs(30), "{reload_time:?}");
 }
+
+#[test]
+fn replicas_with_the_same_files_at_different_paths_agree_on_the_revision() {
+    let (one, two) = (PolicyDir::new(), PolicyDir::new());
+    for dir in [&one, &two] {
+        dir.write("a.policy", &provider("a", "a.test", ""));
+        dir.write("b.policy", &provider("b", "b.test", ""));
+    }
+    assert_ne!(one.path(), two.path());
+    assert_eq!(one.revision(), two.revision());
+    let d = start(&two, &[]);
+    assert_eq!(d.policy()["revision"], one.revision());
+    // A different name is a different policy.
+    let three = PolicyDir::new();
+    three.write("a.policy", &provider("a", "a.test", ""));
+    three.write("c.policy", &provider("b", "b.test", ""));
+    assert_ne!(three.revision(), one.revision());
+}

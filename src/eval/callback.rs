@@ -59,6 +59,14 @@ impl Callback {
         })
     }
 
+    /// Every parameter as the engine read it, in order: `(name, value)`,
+    /// decoded.
+    pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params
+            .iter()
+            .map(|p| (p.name(&self.source), p.value(&self.source)))
+    }
+
     /// A `response_mode=form_post` body, with default limits.
     pub fn from_form(body: &str) -> Result<Self, RequestError> {
         Self::from_form_with(body, &Limits::default())

@@ -100,9 +100,10 @@ async fn run(args: Args) -> ExitCode {
             "serving policies from a directory"
         ),
     }
+    let metrics = Metrics::new();
     let log = match &args.decision_log {
         None => DecisionLog::disabled(),
-        Some(path) => match DecisionLog::open(path) {
+        Some(path) => match DecisionLog::open(path, metrics.log_dropped_counter()) {
             Ok(log) => log,
             Err(e) => {
                 tracing::error!(error = %e, path = %path.display(), "cannot open the decision log");
@@ -114,7 +115,7 @@ async fn run(args: Args) -> ExitCode {
         policy,
         source.clone(),
         args.on_reload_error,
-        Metrics::new(),
+        metrics,
         log,
     ));
 

@@ -90,7 +90,7 @@ impl Metrics {
         let log_dropped = Counter::default();
         registry.register(
             "decision_log_dropped",
-            "Decision log lines dropped because the writer fell behind",
+            "Decision log lines lost: dropped because the writer fell behind, or not written (e.g. a full disk)",
             log_dropped.clone(),
         );
         Self {
@@ -138,6 +138,11 @@ impl Metrics {
     /// Counts a dropped decision-log line.
     pub fn log_dropped(&self) {
         self.log_dropped.inc();
+    }
+
+    /// The dropped-lines counter, for the decision log's writer thread.
+    pub fn log_dropped_counter(&self) -> Counter {
+        self.log_dropped.clone()
     }
 
     /// The exposition text.
