@@ -425,3 +425,88 @@ fn replicas_with_the_same_files_at_different_paths_agree_on_the_revision() {
     three.write("c.policy", &provider("b", "b.test", ""));
     assert_ne!(three.revision(), one.revision());
 }
+
+/// What the client saw during the storm.
+struct Answer {
+    status: u16,
+    revision: String,
+    provider: Value,
+    tag: Option<String>,
+}
+
+#[test]
+fn a_storm_of_in_place_rewrites_never_serves_a_half_written_file() {
+    let dir = PolicyDir::new();
+    let version = |i: usize| provider("t", "idp.test", &format!("set tag = \"v{i}\""));
+    let name = dir.file("a.policy").display().to_string();
+    let revision_of = |i: usize| {
+        oauth_policy::Policy::from_sources([(name.as_str(), version(i).as_str())])
+            .unwrap()
+            .revision()
+            .to_string()
+    };
+    let revisions: Vec<String> = (0..=100).map(revision_of).collect();
+    dir.write("a.policy", &version(0));
+    // The default debounce: what a deployer gets.
+    let d = Daemon::start(&["--policies", dir.arg()]);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let client = {
+        let (stop, addr) = (stop.clone(), d.addr);
+        std::thread::spawn(move || {
+            let mut conn = harness::Conn::connect(addr);
+            let body = authorize("https://idp.test/auth?resource=r");
+            let mut seen = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                let r = conn.post("/v1/authorize", &body).expect("request failed");
+                let v: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+                let url = v["url"].as_str().unwrap_or("");
+                seen.push(Answer {
+                    status: r.status,
+                    revision: v["revision"].as_str().unwrap_or("").to_string(),
+                    provider: v["provider"].clone(),
+                    tag: url.split("tag=").nth(1).map(str::to_string),
+                });
+            }
+            seen
+        })
+    };
+    // 100 in-place rewrites (truncate, then write) within about a second.
+    let started = Instant::now();
+    for i in 1..=100 {
+        dir.write("a.policy", &version(i));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let storm = started.elapsed();
+    d.wait_revision(&revisions[100]);
+    stop.store(true, Ordering::SeqCst);
+    let seen = client.join().unwrap();
+
+    assert!(!seen.is_empty());
+    for s in &seen {
+        assert_eq!(s.status, 200, "a request failed during the storm");
+        let i = revisions
+            .iter()
+            .position(|r| *r == s.revision)
+            .unwrap_or_else(|| {
+                panic!(
+                    "served revision {:?}, not a complete version; stderr:\n{}",
+                    s.revision,
+                    d.stderr()
+                )
+            });
+        assert_eq!(
+            s.provider, "t",
+            "decided without the provider (revision #{i})"
+        );
+        assert_eq!(s.tag.as_deref(), Some(format!("v{i}").as_str()));
+    }
+    let view = d.policy();
+    let reloads = view["reloads"].clone();
+    eprintln!(
+        "storm of 100 writes in {storm:?}: {} requests, reloads {reloads}, generation {}",
+        seen.len(),
+        view["generation"]
+    );
+    assert_eq!(view["reloads"]["failed"], 0, "{view:#}");
+}

@@ -62,7 +62,10 @@ fn initial(args: &Args) -> Result<(Source, Policy), ExitCode> {
             tracing::error!(path = %dir.display(), "--policies must be a directory of .policy files");
             return Err(ExitCode::from(EXIT_START));
         }
-        Some(dir) => (Source::Dir(dir.clone()), reload::load_dir(dir)),
+        Some(dir) => (
+            Source::Dir(dir.clone()),
+            reload::load_dir(dir, args.debounce),
+        ),
     };
     match loaded {
         Ok(policy) => Ok((source, policy)),
@@ -78,9 +81,7 @@ async fn run(args: Args) -> ExitCode {
     // Watch before loading, so no change can fall between the two.
     let (tx, rx) = mpsc::channel(1);
     let watch = match &args.policies {
-        Some(dir) if !args.no_watch && dir.is_dir() => {
-            watch::start_watch(dir, args.debounce, tx.clone())
-        }
+        Some(dir) if !args.no_watch && dir.is_dir() => watch::start_watch(dir, tx.clone()),
         _ => None,
     };
     let (source, policy) = match initial(&args) {
@@ -134,12 +135,11 @@ async fn run(args: Args) -> ExitCode {
     match &source {
         Source::Builtin => watch::spawn_sighup(None),
         Source::Dir(dir) => {
-            tokio::spawn(reload::Reloader::new(state.clone(), dir.clone()).run(rx));
+            tokio::spawn(reload::Reloader::new(state.clone(), dir.clone(), args.debounce).run(rx));
             watch::spawn(
                 watch::WatchConfig {
                     dir: dir.clone(),
                     watch: !args.no_watch,
-                    debounce: args.debounce,
                     rescan_interval: args.rescan_interval,
                 },
                 watch,
