@@ -74,6 +74,7 @@ pub fn is_secret(name: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
     use oauth_policy::{Callback, Request};

@@ -110,6 +110,7 @@ pub fn emptied(serving: &Policy, next: &Policy) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
 
