@@ -141,3 +141,129 @@ fn classify_refuses_an_unparsable_authorize_url() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["provider"], "microsoft-entra-v2");
 }
+
+/// Reads until the server closes the connection; how long that took, or
+/// `None` if it was still open after `harness::DEADLINE`.
+fn wait_closed(stream: &mut std::net::TcpStream) -> Option<Duration> {
+    use std::io::Read;
+    let started = Instant::now();
+    stream.set_read_timeout(Some(harness::DEADLINE)).unwrap();
+    let mut buf = [0; 256];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return Some(started.elapsed()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Some(started.elapsed())
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+/// A connection that sent the start of a request head and stalled.
+fn half_head(d: &Daemon) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(d.addr).unwrap();
+    s.write_all(b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
+    s
+}
+
+#[test]
+fn a_half_sent_request_head_is_closed_at_the_header_read_timeout() {
+    let d = Daemon::start(&["--header-read-timeout", "300ms"]);
+    let mut slow = half_head(&d);
+    let took = wait_closed(&mut slow).expect("a half-sent head was never timed out");
+    eprintln!("half-sent head closed after {took:?} (--header-read-timeout 300ms)");
+    // A connection that sends nothing is closed by the same timer (hyper
+    // starts it whenever a connection waits for a request: idle keep-alive too).
+    let mut c = d.connect();
+    assert_eq!(c.send("GET", "/livez", None, b"").unwrap().status, 200);
+    assert!(c.send("GET", "/livez", None, b"").is_ok());
+    let mut idle = std::net::TcpStream::connect(d.addr).unwrap();
+    assert!(
+        wait_closed(&mut idle).is_some(),
+        "an idle connection was never closed"
+    );
+    assert_eq!(d.get("/livez").status, 200);
+}
+
+#[test]
+fn a_slow_request_body_is_cut_off_with_408() {
+    let d = Daemon::start(&["--body-read-timeout", "300ms"]);
+    let mut c = d.connect();
+    let body = authorize("https://idp.test/a").to_string();
+    let head = format!(
+        "POST /v1/authorize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    c.write_raw(head.as_bytes());
+    c.write_raw(&body.as_bytes()[..5]);
+    let started = Instant::now();
+    let r = c.read().unwrap();
+    eprintln!(
+        "slow body answered after {:?} (--body-read-timeout 300ms)",
+        started.elapsed()
+    );
+    assert_eq!(
+        (r.status, r.error_code()),
+        (408, "body_timeout".to_string()),
+        "{}",
+        r.body
+    );
+    // The error is counted like any refused request.
+    let m = d.get("/metrics").body;
+    assert!(
+        m.contains(r#"policyd_requests_total{endpoint="authorize",outcome="error"} 1"#),
+        "{m}"
+    );
+}
+
+/// Many idle and stalled connections, then `/livez` and a decision on new
+/// connections: both must be answered.
+fn flood_then_probe(d: &Daemon, n: usize) {
+    let mut held = Vec::new();
+    for i in 0..n {
+        if i % 2 == 0 {
+            held.push(half_head(d));
+        } else {
+            held.push(std::net::TcpStream::connect(d.addr).unwrap());
+        }
+    }
+    let r = d.get("/livez");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = d.post("/v1/authorize", &authorize("https://idp.test/a?state=x"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The cap closed the oldest of the flood to make room.
+    assert!(held.iter_mut().any(is_closed));
+}
+
+/// Whether the server has closed `s` (without waiting).
+fn is_closed(s: &mut std::net::TcpStream) -> bool {
+    s.set_nonblocking(true).unwrap();
+    let mut b = [0; 1];
+    match std::io::Read::read(s, &mut b) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+    }
+}
+
+#[test]
+fn idle_and_stalled_connections_beyond_the_cap_do_not_lock_out_livez() {
+    let d = Daemon::start(&["--max-connections", "8", "--header-read-timeout", "1h"]);
+    flood_then_probe(&d, 60);
+}
+
+#[test]
+fn with_a_low_file_descriptor_limit_the_cap_fits_under_it() {
+    // 64 descriptors: 200 held connections would exhaust them without a cap.
+    let d = Daemon::start_with_fd_limit(64, &["--header-read-timeout", "1h"]);
+    assert!(
+        d.stderr().contains("lowering the connection cap"),
+        "{}",
+        d.stderr()
+    );
+    flood_then_probe(&d, 200);
+}

@@ -14,6 +14,7 @@ mod decision_log;
 mod metrics;
 mod redact;
 mod reload;
+mod server;
 mod state;
 mod watch;
 
@@ -149,6 +150,17 @@ async fn run(args: Args) -> ExitCode {
         }
     }
 
+    let config = server::Config {
+        header_read_timeout: args.header_read_timeout,
+        max_connections: server::connection_cap(args.max_connections.map(|n| n as usize)),
+        grace: args.shutdown_grace,
+    };
+    tracing::info!(
+        max_connections = config.max_connections,
+        header_read_timeout = ?config.header_read_timeout,
+        body_read_timeout = ?args.body_read_timeout,
+        "connection limits"
+    );
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -161,38 +173,17 @@ async fn run(args: Args) -> ExitCode {
         Err(e) => tracing::warn!(error = %e, "listening (address unknown)"),
     }
 
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let server =
-        axum::serve(listener, api::router(state.clone())).with_graceful_shutdown(async move {
-            let which = wait_for_stop(stops).await;
-            tracing::info!("{which}: shutting down; finishing in-flight requests");
-            let _ = stopping_tx.send(());
-        });
-    let grace = args.shutdown_grace;
-    let result = tokio::select! {
-        r = server => r,
-        () = async {
-            if stopping_rx.await.is_ok() {
-                tokio::time::sleep(grace).await;
-            } else {
-                std::future::pending::<()>().await;
-            }
-        } => {
-            tracing::warn!(?grace, "grace period over; closing the remaining connections");
-            Ok(())
-        }
+    let app = api::router(state.clone(), args.body_read_timeout);
+    let stop = async {
+        let which = wait_for_stop(stops).await;
+        tracing::info!("{which}: shutting down; finishing in-flight requests");
     };
-    state.log.close();
-    match result {
-        Ok(()) => {
-            tracing::info!("stopped");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "the server failed");
-            ExitCode::from(EXIT_START)
-        }
+    if !server::serve(listener, app, config, stop).await {
+        tracing::warn!(grace = ?config.grace, "grace period over; closing the remaining connections");
     }
+    state.log.close();
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
 }
 
 async fn wait_for_stop((mut term, mut int): (Signal, Signal)) -> &'static str {
