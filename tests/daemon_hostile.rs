@@ -267,3 +267,26 @@ fn with_a_low_file_descriptor_limit_the_cap_fits_under_it() {
     );
     flood_then_probe(&d, 200);
 }
+
+#[test]
+fn a_chunked_body_is_read_against_the_limit_as_it_streams() {
+    let d = Daemon::start(&[]);
+    let mut c = d.connect();
+    // No Content-Length to refuse it by: 1 MiB in 64 KiB chunks, then one
+    // byte more (so every write happens before the server can refuse).
+    c.write_raw(
+        b"POST /v1/authorize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
+    let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, " ".repeat(64 * 1024));
+    for _ in 0..16 {
+        c.write_raw(chunk.as_bytes());
+    }
+    c.write_raw(b"1\r\n \r\n");
+    let r = c.read().unwrap();
+    assert_eq!(
+        (r.status, r.error_code()),
+        (413, "body_too_large".to_string()),
+        "{}",
+        r.body
+    );
+}

@@ -510,3 +510,36 @@ fn a_storm_of_in_place_rewrites_never_serves_a_half_written_file() {
     );
     assert_eq!(view["reloads"]["failed"], 0, "{view:#}");
 }
+
+#[test]
+fn a_reload_that_removes_most_providers_is_warned_about_and_counted() {
+    let dir = PolicyDir::new();
+    let three: String = ["a", "b", "c"]
+        .iter()
+        .map(|n| provider(n, &format!("{n}.test"), ""))
+        .collect();
+    dir.write("all.policy", &three);
+    let d = start(&dir, &[]);
+    // Two of three providers gone: believed (after a second look), but loud.
+    dir.write_atomic("all.policy", &provider("a", "a.test", ""));
+    d.wait_revision(&dir.revision());
+    assert_eq!(provider_of(&d, "https://b.test/auth"), Value::Null);
+    let m = d.get("/metrics").body;
+    assert!(
+        m.contains("policyd_reloads_removing_most_providers_total 1"),
+        "{m}"
+    );
+    assert!(
+        d.stderr().contains("removes most providers"),
+        "{}",
+        d.stderr()
+    );
+    // Adding them back is not suspicious.
+    dir.write_atomic("all.policy", &three);
+    d.wait_revision(&dir.revision());
+    let m = d.get("/metrics").body;
+    assert!(
+        m.contains("policyd_reloads_removing_most_providers_total 1"),
+        "{m}"
+    );
+}
