@@ -98,7 +98,7 @@ fn an_unwritable_decision_log_counts_every_lost_line_and_warns_rarely() {
     let elapsed = started.elapsed();
     d.signal("TERM");
     assert!(d.wait_exit(harness::DEADLINE).success());
-    let err = d.stderr();
+    let err = d.wait_stderr("stopped");
     let warnings = err.matches("cannot write the decision log").count();
     // One warning per 10 s at most (plus the first), each with its count.
     let allowed = 1 + elapsed.as_secs() as usize / 10;
@@ -260,11 +260,7 @@ fn idle_and_stalled_connections_beyond_the_cap_do_not_lock_out_livez() {
 fn with_a_low_file_descriptor_limit_the_cap_fits_under_it() {
     // 64 descriptors: 200 held connections would exhaust them without a cap.
     let d = Daemon::start_with_fd_limit(64, &["--header-read-timeout", "1h"]);
-    assert!(
-        d.stderr().contains("lowering the connection cap"),
-        "{}",
-        d.stderr()
-    );
+    d.wait_stderr("lowering the connection cap");
     flood_then_probe(&d, 200);
 }
 
@@ -289,4 +285,14 @@ fn a_chunked_body_is_read_against_the_limit_as_it_streams() {
         "{}",
         r.body
     );
+}
+
+#[test]
+fn shutdown_does_not_wait_for_a_half_sent_head() {
+    let mut d = Daemon::start(&["--shutdown-grace", "1h", "--header-read-timeout", "1h"]);
+    let _slow = half_head(&d);
+    assert_eq!(d.get("/livez").status, 200);
+    d.signal("TERM");
+    // No request was in progress on it: closed, not waited for.
+    assert!(d.wait_exit(harness::DEADLINE).success());
 }

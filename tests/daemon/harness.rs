@@ -108,6 +108,19 @@ impl Daemon {
         self.stderr.lock().unwrap().join("\n")
     }
 
+    /// Waits (bounded) until stderr contains `text`; returns all of it.
+    pub fn wait_stderr(&self, text: &str) -> String {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let err = self.stderr();
+            if err.contains(text) {
+                return err;
+            }
+            assert!(Instant::now() < deadline, "never logged {text:?}:\n{err}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Sends a signal (`TERM`, `HUP`, …) with kill(1).
     pub fn signal(&self, name: &str) {
         let ok = Command::new("kill")

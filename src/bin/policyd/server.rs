@@ -135,32 +135,34 @@ async fn connection(
         }
     });
     let mut conn = pin!(http.serve_connection(TokioIo::new(stream), service));
-    let mut closing = false;
-    loop {
+    let close_asked = async {
         tokio::select! {
-            result = conn.as_mut() => {
-                if let Err(e) = result {
-                    // Timeouts, resets and malformed requests: the client's doing.
-                    tracing::debug!(error = %e, "connection ended with an error");
-                }
-                return;
-            }
-            () = slot.asked_to_close(), if !closing => {
-                closing = true;
-                conn.as_mut().graceful_shutdown();
-                // hyper closes an idle connection at once, but one with a
-                // partial request head only at its header timeout: with no
-                // request in progress, nothing is lost by cutting it.
-                if !slot.is_busy() {
-                    let _ = tokio::time::timeout(CUT_IDLE_AFTER, conn.as_mut()).await;
-                    return;
-                }
-            }
-            () = until_true(&mut stopped), if !closing => {
-                closing = true;
-                conn.as_mut().graceful_shutdown();
-            }
+            () = slot.asked_to_close() => {}
+            () = until_true(&mut stopped) => {}
         }
+    };
+    tokio::select! {
+        result = conn.as_mut() => return log_end(result),
+        () = close_asked => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    // hyper closes an idle connection at once, but one with a partial
+    // request head only at its header timeout: with no request in progress
+    // (still none a moment later), nothing is lost by cutting it.
+    if !slot.is_busy() {
+        match tokio::time::timeout(CUT_IDLE_AFTER, conn.as_mut()).await {
+            Ok(result) => return log_end(result),
+            Err(_) if !slot.is_busy() => return,
+            Err(_) => {}
+        }
+    }
+    log_end(conn.await);
+}
+
+fn log_end(result: hyper::Result<()>) {
+    if let Err(e) = result {
+        // Timeouts, resets and malformed requests: the client's doing.
+        tracing::debug!(error = %e, "connection ended with an error");
     }
 }
 
