@@ -296,3 +296,34 @@ fn shutdown_does_not_wait_for_a_half_sent_head() {
     // No request was in progress on it: closed, not waited for.
     assert!(d.wait_exit(harness::DEADLINE).success());
 }
+
+#[test]
+fn fragment_secrets_are_scrubbed_when_the_engine_reads_the_fragment() {
+    let dir = PolicyDir::new();
+    let log = dir.path().join("decisions.jsonl");
+    let mut d = Daemon::start(&["--decision-log", log.to_str().unwrap()]);
+    // An implicit-style flow: the response is in the fragment, and its
+    // `error` (logged) happens to equal its token.
+    let r = d.post(
+        "/v1/classify",
+        &json!({
+            "callback_url": "https://gw.example/cb#error=T0kenValue&access_token=T0kenValue&state=St4te",
+            "authorize_url": "https://login.microsoftonline.com/t/oauth2/v2.0/authorize?response_type=token&state=St4te",
+            "expected_state": "St4te",
+        }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json()["error"],
+        "T0kenValue",
+        "the engine read the fragment"
+    );
+    d.signal("TERM");
+    assert!(d.wait_exit(harness::DEADLINE).success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !text.contains("T0kenValue"),
+        "a fragment secret leaked:\n{text}"
+    );
+    assert!(text.contains(r#""error":"[redacted]""#), "{text}");
+}
