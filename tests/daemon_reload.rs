@@ -542,3 +542,29 @@ fn a_reload_that_removes_most_providers_is_warned_about_and_counted() {
         "{m}"
     );
 }
+
+#[test]
+fn a_served_file_left_empty_is_taken_as_being_written_and_never_loaded() {
+    let dir = PolicyDir::new();
+    dir.write("a.policy", &provider("a", "a.test", ""));
+    dir.write("b.policy", &provider("b", "b.test", ""));
+    let d = start(&dir, &[]);
+    let before = d.policy()["revision"].clone();
+    // What an in-place write looks like between truncation and write, for
+    // as long as a stalled writer takes.
+    dir.write("b.policy", "");
+    d.wait_stderr("did not settle");
+    let view = d.policy();
+    assert_eq!(view["revision"], before);
+    assert_eq!(view["reloads"]["failed"], 0);
+    assert_eq!(provider_of(&d, "https://b.test/auth"), "b");
+    let m = d.get("/metrics").body;
+    assert!(
+        m.contains(r#"policyd_reloads_total{result="unsettled"} "#),
+        "{m}"
+    );
+    // Deleting it is an answer the daemon believes.
+    std::fs::remove_file(dir.file("b.policy")).unwrap();
+    d.wait_revision(&dir.revision());
+    assert_eq!(provider_of(&d, "https://b.test/auth"), Value::Null);
+}

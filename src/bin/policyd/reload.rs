@@ -125,6 +125,34 @@ fn attempt(read: Read, serving: &Policy, last_failure: Option<&Fingerprint>) -> 
     }
 }
 
+/// Waits `period` (zero: only looks at what is queued) and says whether a
+/// file event came meanwhile; other triggers are merged into `trigger`.
+async fn changed_within(
+    period: Duration,
+    trigger: &mut Trigger,
+    triggers: &mut mpsc::Receiver<Trigger>,
+) -> bool {
+    let deadline = Instant::now() + period;
+    loop {
+        let next = match triggers.try_recv() {
+            Ok(t) => Some(t),
+            Err(_) => match tokio::time::timeout_at(deadline, triggers.recv()).await {
+                Ok(t) => t,
+                Err(_) => return false,
+            },
+        };
+        match next {
+            Some(t @ (Trigger::Watch | Trigger::WatchRescan)) => {
+                *trigger = trigger.merge(t);
+                return true;
+            }
+            Some(t) => *trigger = trigger.merge(t),
+            // Every sender is gone: nothing can report a change any more.
+            None => return false,
+        }
+    }
+}
+
 /// How one try of a round ended.
 enum Step {
     /// The attempt's outcome is recorded.
@@ -167,7 +195,7 @@ impl Reloader {
         let mut trigger = first;
         for _ in 0..read::TRIES {
             trigger = self.quiet(trigger, triggers).await;
-            match self.try_once(trigger).await {
+            match self.try_once(&mut trigger, triggers).await {
                 Step::Done => return,
                 Step::Changing => {
                     tracing::debug!("the policy files changed while being read; waiting for quiet")
@@ -178,8 +206,9 @@ impl Reloader {
         tracing::warn!(
             tries = read::TRIES,
             serving = self.state.current.load().served.policy.revision(),
-            "the policy files kept changing while being read; keeping the served policy until the next change \
-             (write a temporary file and rename it into place: see docs/daemon.md)"
+            "the policy files did not settle (they kept changing while read, or a served file is \
+             left empty); keeping the served policy until the next change (write a temporary file \
+             and rename it into place; delete a file rather than empty it: see docs/daemon.md)"
         );
     }
 
@@ -198,11 +227,15 @@ impl Reloader {
     }
 
     /// Reads (twice), compiles and records one attempt.
-    async fn try_once(&mut self, trigger: Trigger) -> Step {
+    async fn try_once(
+        &mut self,
+        trigger: &mut Trigger,
+        triggers: &mut mpsc::Receiver<Trigger>,
+    ) -> Step {
         let current = self.state.current.load_full();
         let serving = current.served.policy.clone();
         // An operator's SIGHUP always gets an answer in the log.
-        let last_failure = match trigger {
+        let last_failure = match *trigger {
             Trigger::Signal => None,
             _ => self.last_failure.clone(),
         };
@@ -221,14 +254,21 @@ impl Reloader {
                 return Step::Done;
             }
         };
+        // The watcher saw a write while we read: the two reads may both have
+        // fallen in it (a writer stalled right after truncating).
+        if changed_within(Duration::ZERO, trigger, triggers).await {
+            return Step::Changing;
+        }
         if let Attempt::Loaded(next) = &attempt {
             let serving = &current.served.policy;
+            if let Some(file) = read::emptied(serving, next) {
+                tracing::debug!(file, "a served file is empty: taken as being written");
+                return Step::Changing;
+            }
             let removes_most = read::removes_most(serving, next);
             // Most likely a file caught truncated: look once more, well
             // after the writer would have finished, before believing it.
-            if (removes_most.is_some() || read::emptied(serving, next))
-                && !self.still_reads(next).await
-            {
+            if removes_most.is_some() && !self.still_reads(next, trigger, triggers).await {
                 return Step::Changing;
             }
             if let Some((removed, of)) = removes_most {
@@ -242,14 +282,22 @@ impl Reloader {
                 );
             }
         }
-        self.record(trigger, &current, attempt);
+        self.record(*trigger, &current, attempt);
         Step::Done
     }
 
-    /// Whether the directory, read again after the longest quiet wait,
-    /// still holds the files `policy` was compiled from.
-    async fn still_reads(&self, policy: &Policy) -> bool {
-        tokio::time::sleep(self.debounce * MAX_QUIET_PERIODS).await;
+    /// Whether the directory stays quiet for the longest quiet wait (no
+    /// file event: a stalled writer that resumes makes one) and, read again
+    /// then, still holds the files `policy` was compiled from.
+    async fn still_reads(
+        &self,
+        policy: &Policy,
+        trigger: &mut Trigger,
+        triggers: &mut mpsc::Receiver<Trigger>,
+    ) -> bool {
+        if changed_within(self.debounce * MAX_QUIET_PERIODS, trigger, triggers).await {
+            return false;
+        }
         let dir = self.dir.clone();
         let files = policy.files().to_vec();
         tokio::task::spawn_blocking(move || {

@@ -3,10 +3,11 @@
 //! A file rewritten in place is first truncated, then written: a reader in
 //! between sees it empty (which is a valid policy with no rules) or cut
 //! short. So a directory is only taken when two reads, `settle` apart,
-//! agree; a read that disagrees is retried after the next quiet period
-//! (see `Reloader`). A writer that pauses longer than that mid-file cannot
-//! be told from a finished one: deployers must rename complete files into
-//! place (docs/daemon.md, "Writing policy files").
+//! agree (and no file event came meanwhile, see `Reloader`), and never
+//! while a served file is empty; otherwise it is retried after the next
+//! quiet period. A writer that pauses mid-file, past the empty state, for
+//! longer than that cannot be told from a finished one: deployers must
+//! rename complete files into place (docs/daemon.md, "Writing policy files").
 
 use std::path::Path;
 use std::sync::Arc;
@@ -97,16 +98,21 @@ pub fn removes_most(serving: &Policy, next: &Policy) -> Option<(usize, usize)> {
     (removed * 2 > before.len()).then_some((removed, before.len()))
 }
 
-/// Whether a file served with text is now empty: what an in-place rewrite
-/// looks like between its truncation and its write.
-pub fn emptied(serving: &Policy, next: &Policy) -> bool {
-    next.files().iter().any(|f| {
-        f.text.is_empty()
-            && serving
-                .files()
-                .iter()
-                .any(|s| s.name == f.name && !s.text.is_empty())
-    })
+/// A file served with text that is now empty (or only whitespace): what an
+/// in-place rewrite looks like between its truncation and its write, for as
+/// long as the writer takes (seconds, under disk pressure). Such a set is
+/// never loaded: to disable a file, delete it.
+pub fn emptied<'a>(serving: &Policy, next: &'a Policy) -> Option<&'a str> {
+    next.files()
+        .iter()
+        .find(|f| {
+            f.text.trim().is_empty()
+                && serving
+                    .files()
+                    .iter()
+                    .any(|s| s.name == f.name && !s.text.trim().is_empty())
+        })
+        .map(|f| f.name.as_ref())
 }
 
 #[cfg(test)]
@@ -142,9 +148,9 @@ mod tests {
         let one =
             Policy::from_sources([("a.policy", "set x = \"1\"\n"), ("b.policy", "")]).unwrap();
         let emptied_a = Policy::from_sources([("a.policy", ""), ("b.policy", "")]).unwrap();
-        assert!(emptied(&one, &emptied_a));
-        assert!(!emptied(&emptied_a, &one));
-        assert!(!emptied(&one, &one));
+        assert_eq!(emptied(&one, &emptied_a), Some("a.policy"));
+        assert_eq!(emptied(&emptied_a, &one), None);
+        assert_eq!(emptied(&one, &one), None);
     }
 
     #[test]
