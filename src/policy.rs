@@ -278,8 +278,8 @@ impl Policy {
         (verdict, trace)
     }
 
-    /// A content hash of the loaded files (names and texts): equal policies
-    /// have equal revisions.
+    /// A content hash of the loaded files (names within their directory, and
+    /// texts): equal policies have equal revisions, wherever the directory is.
     pub fn revision(&self) -> &str {
         &self.inner.revision
     }
@@ -435,11 +435,20 @@ fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
+/// Hashes each file's name within its directory, not its full path, so
+/// replicas serving the same files from different mount points agree (a
+/// directory load only reads top-level files, so that name is the relative one).
 fn revision(files: &[SourceFile]) -> String {
     let mut hash = Sha256::new();
     for f in files {
-        hash.update((f.name.len() as u64).to_le_bytes());
-        hash.update(f.name.as_bytes());
+        let name = Path::new(f.name.as_ref())
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(&f.name);
+        // The layer too: the same file as base or as overlay is another policy.
+        hash.update((f.layer as u64).to_le_bytes());
+        hash.update((name.len() as u64).to_le_bytes());
+        hash.update(name.as_bytes());
         hash.update((f.text.len() as u64).to_le_bytes());
         hash.update(f.text.as_bytes());
     }

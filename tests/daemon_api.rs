@@ -532,7 +532,7 @@ fn sigterm_stops_cleanly_with_an_idle_keep_alive_connection_open() {
     // Well under the 10 s grace: idle connections are closed, not waited for.
     let status = d.wait_exit(Duration::from_secs(5));
     assert!(status.success(), "{status:?}\n{}", d.stderr());
-    let err = d.stderr();
+    let err = d.wait_stderr("stopped");
     assert!(
         err.contains("SIGTERM: shutting down") && err.contains("stopped"),
         "{err}"

@@ -199,7 +199,7 @@ fn an_invalid_file_keeps_the_last_good_policy_until_fixed() {
         (r.status, r.json()["status"].clone()),
         (200, Value::from("stale"))
     );
-    assert!(d.stderr().contains("reload failed"), "{}", d.stderr());
+    d.wait_stderr("reload failed");
     assert!(d.get("/metrics").body.contains("policyd_policy_stale 1"));
     // Decisions go on with the last good policy.
     let r = d.post(
@@ -406,4 +406,165 @@ fn traffic_sees_no_failure_and_no_unknown_revision_during_100_reloads() {
     assert_eq!(view["reloads"]["failed"], 25);
     assert_eq!(view["generation"], 76);
     assert!(reload_time < Duration::from_secs(30), "{reload_time:?}");
+}
+
+#[test]
+fn replicas_with_the_same_files_at_different_paths_agree_on_the_revision() {
+    let (one, two) = (PolicyDir::new(), PolicyDir::new());
+    for dir in [&one, &two] {
+        dir.write("a.policy", &provider("a", "a.test", ""));
+        dir.write("b.policy", &provider("b", "b.test", ""));
+    }
+    assert_ne!(one.path(), two.path());
+    assert_eq!(one.revision(), two.revision());
+    let d = start(&two, &[]);
+    assert_eq!(d.policy()["revision"], one.revision());
+    // A different name is a different policy.
+    let three = PolicyDir::new();
+    three.write("a.policy", &provider("a", "a.test", ""));
+    three.write("c.policy", &provider("b", "b.test", ""));
+    assert_ne!(three.revision(), one.revision());
+}
+
+/// What the client saw during the storm.
+struct Answer {
+    status: u16,
+    body: String,
+    revision: String,
+    provider: Value,
+    tag: Option<String>,
+}
+
+#[test]
+fn a_storm_of_in_place_rewrites_never_serves_a_half_written_file() {
+    let dir = PolicyDir::new();
+    let version = |i: usize| provider("t", "idp.test", &format!("set tag = \"v{i}\""));
+    let name = dir.file("a.policy").display().to_string();
+    let revision_of = |i: usize| {
+        oauth_policy::Policy::from_sources([(name.as_str(), version(i).as_str())])
+            .unwrap()
+            .revision()
+            .to_string()
+    };
+    let revisions: Vec<String> = (0..=100).map(revision_of).collect();
+    dir.write("a.policy", &version(0));
+    // The default debounce: what a deployer gets.
+    let d = Daemon::start(&["--policies", dir.arg()]);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let client = {
+        let (stop, addr) = (stop.clone(), d.addr);
+        std::thread::spawn(move || {
+            let mut conn = harness::Conn::connect(addr);
+            let body = authorize("https://idp.test/auth?resource=r");
+            let mut seen = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                let r = conn.post("/v1/authorize", &body).expect("request failed");
+                let v: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+                let url = v["url"].as_str().unwrap_or("");
+                seen.push(Answer {
+                    status: r.status,
+                    body: r.body.clone(),
+                    revision: v["revision"].as_str().unwrap_or("").to_string(),
+                    provider: v["provider"].clone(),
+                    tag: url.split("tag=").nth(1).map(str::to_string),
+                });
+            }
+            seen
+        })
+    };
+    // 100 in-place rewrites (truncate, then write) within about a second.
+    let started = Instant::now();
+    for i in 1..=100 {
+        dir.write("a.policy", &version(i));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let storm = started.elapsed();
+    d.wait_revision(&revisions[100]);
+    stop.store(true, Ordering::SeqCst);
+    let seen = client.join().unwrap();
+
+    assert!(!seen.is_empty());
+    for s in &seen {
+        assert_eq!(s.status, 200, "a request failed during the storm");
+        let i = revisions
+            .iter()
+            .position(|r| *r == s.revision)
+            .unwrap_or_else(|| {
+                panic!(
+                    "served revision {:?}, not a complete version: {}\nstderr:\n{}",
+                    s.revision,
+                    s.body,
+                    d.stderr()
+                )
+            });
+        assert_eq!(
+            s.provider, "t",
+            "decided without the provider (revision #{i})"
+        );
+        assert_eq!(s.tag.as_deref(), Some(format!("v{i}").as_str()));
+    }
+    let view = d.policy();
+    let reloads = view["reloads"].clone();
+    eprintln!(
+        "storm of 100 writes in {storm:?}: {} requests, reloads {reloads}, generation {}",
+        seen.len(),
+        view["generation"]
+    );
+    assert_eq!(view["reloads"]["failed"], 0, "{view:#}");
+}
+
+#[test]
+fn a_reload_that_removes_most_providers_is_warned_about_and_counted() {
+    let dir = PolicyDir::new();
+    let three: String = ["a", "b", "c"]
+        .iter()
+        .map(|n| provider(n, &format!("{n}.test"), ""))
+        .collect();
+    dir.write("all.policy", &three);
+    let d = start(&dir, &[]);
+    // Two of three providers gone: believed (after a second look), but loud.
+    dir.write_atomic("all.policy", &provider("a", "a.test", ""));
+    d.wait_revision(&dir.revision());
+    assert_eq!(provider_of(&d, "https://b.test/auth"), Value::Null);
+    let m = d.get("/metrics").body;
+    assert!(
+        m.contains("policyd_reloads_removing_most_providers_total 1"),
+        "{m}"
+    );
+    d.wait_stderr("removes most providers");
+    // Adding them back is not suspicious.
+    dir.write_atomic("all.policy", &three);
+    d.wait_revision(&dir.revision());
+    let m = d.get("/metrics").body;
+    assert!(
+        m.contains("policyd_reloads_removing_most_providers_total 1"),
+        "{m}"
+    );
+}
+
+#[test]
+fn a_served_file_left_empty_is_taken_as_being_written_and_never_loaded() {
+    let dir = PolicyDir::new();
+    dir.write("a.policy", &provider("a", "a.test", ""));
+    dir.write("b.policy", &provider("b", "b.test", ""));
+    let d = start(&dir, &[]);
+    let before = d.policy()["revision"].clone();
+    // What an in-place write looks like between truncation and write, for
+    // as long as a stalled writer takes.
+    dir.write("b.policy", "");
+    d.wait_stderr("did not settle");
+    let view = d.policy();
+    assert_eq!(view["revision"], before);
+    assert_eq!(view["reloads"]["failed"], 0);
+    assert_eq!(provider_of(&d, "https://b.test/auth"), "b");
+    let m = d.get("/metrics").body;
+    assert!(
+        m.contains(r#"policyd_reloads_total{result="unsettled"} "#),
+        "{m}"
+    );
+    // Deleting it is an answer the daemon believes.
+    std::fs::remove_file(dir.file("b.policy")).unwrap();
+    d.wait_revision(&dir.revision());
+    assert_eq!(provider_of(&d, "https://b.test/auth"), Value::Null);
 }

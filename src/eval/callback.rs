@@ -65,6 +65,22 @@ impl Callback {
         })
     }
 
+    /// Every parameter as the engine read it, in order: `(name, value)`,
+    /// decoded; the query's (or form's), then the fragment's (read only for
+    /// a flow in fragment mode, but listed here so secrets in it can be
+    /// scrubbed whatever the mode).
+    pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
+        let query = self
+            .params
+            .iter()
+            .map(|p| (p.name(&self.source), p.value(&self.source)));
+        let fragment = self
+            .fragment_params
+            .iter()
+            .map(|p| (p.name(&self.fragment), p.value(&self.fragment)));
+        query.chain(fragment)
+    }
+
     /// A `response_mode=form_post` body, with default limits.
     pub fn from_form(body: &str) -> Result<Self, RequestError> {
         Self::from_form_with(body, &Limits::default())

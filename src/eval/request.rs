@@ -208,6 +208,15 @@ impl Request {
         &self.target.host
     }
 
+    /// Every parameter as the engine read it, in order: `(name, value)`,
+    /// decoded. What rules test and interpolate, so what a log must scrub.
+    pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
+        let source = self.param_source();
+        self.params
+            .iter()
+            .map(move |p| (p.name(source), p.value(source)))
+    }
+
     /// The text the parameters were read from: the query or the body.
     pub(crate) fn param_source(&self) -> &str {
         match &self.body {

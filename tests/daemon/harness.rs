@@ -40,9 +40,25 @@ impl Daemon {
     /// Like `start`, but returns the exit status and stderr of a daemon
     /// that refused to start.
     pub fn try_start(args: &[&str]) -> Result<Daemon, StartError> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_policyd"))
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_policyd"));
+        cmd.args(["--listen", "127.0.0.1:0"]).args(args);
+        Self::spawn(cmd)
+    }
+
+    /// Starts `policyd` with at most `fds` open file descriptors
+    /// (`ulimit -n`), as on a host with a low limit.
+    pub fn start_with_fd_limit(fds: u32, args: &[&str]) -> Daemon {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", r#"ulimit -n "$0" && exec "$@""#])
+            .arg(fds.to_string())
+            .arg(env!("CARGO_BIN_EXE_policyd"))
             .args(["--listen", "127.0.0.1:0"])
-            .args(args)
+            .args(args);
+        Self::spawn(cmd).unwrap_or_else(|e| panic!("policyd did not start: {e:?}"))
+    }
+
+    fn spawn(mut cmd: Command) -> Result<Daemon, StartError> {
+        let mut child = cmd
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -90,6 +106,19 @@ impl Daemon {
     /// Everything the daemon has written to stderr so far.
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().join("\n")
+    }
+
+    /// Waits (bounded) until stderr contains `text`; returns all of it.
+    pub fn wait_stderr(&self, text: &str) -> String {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let err = self.stderr();
+            if err.contains(text) {
+                return err;
+            }
+            assert!(Instant::now() < deadline, "never logged {text:?}:\n{err}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// Sends a signal (`TERM`, `HUP`, …) with kill(1).

@@ -45,6 +45,23 @@ pub struct Args {
     #[arg(long)]
     pub no_watch: bool,
 
+    /// Close a connection that has not sent a complete request head within
+    /// this time of opening or of its previous response: slow headers and
+    /// idle keep-alive connections alike (one timer in hyper).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = positive_duration)]
+    pub header_read_timeout: Duration,
+
+    /// Answer 408 to a request whose body has not fully arrived this long
+    /// after its head.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = positive_duration)]
+    pub body_read_timeout: Duration,
+
+    /// Open connections at most; at the cap the least recently used one is
+    /// closed (idle first), so health checks still get in. Default 1024,
+    /// lowered to fit the file descriptor limit (RLIMIT_NOFILE).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+
     /// On SIGTERM, how long in-flight requests get to finish.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,

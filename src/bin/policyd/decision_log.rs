@@ -2,11 +2,14 @@
 //! dedicated thread so a slow disk never holds up a request.
 
 use std::fs::OpenOptions;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Mutex, RwLock};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use prometheus_client::metrics::counter::Counter;
 
 use serde::Serialize;
 
@@ -59,8 +62,10 @@ impl DecisionLog {
         Self::default()
     }
 
-    /// Appends to `path`, or writes to stdout for `-`.
-    pub fn open(path: &Path) -> io::Result<Self> {
+    /// Appends to `path`, or writes to stdout for `-`. Lines the writer
+    /// cannot write are counted in `lost` (the same counter as lines dropped
+    /// from a full queue: either way a decision went unlogged).
+    pub fn open(path: &Path, lost: Counter) -> io::Result<Self> {
         let out: Box<dyn Write + Send> = if path.as_os_str() == "-" {
             Box::new(io::stdout())
         } else {
@@ -69,7 +74,7 @@ impl DecisionLog {
         let (tx, rx) = sync_channel(QUEUE);
         let writer = std::thread::Builder::new()
             .name("decision-log".into())
-            .spawn(move || write_lines(rx, out))?;
+            .spawn(move || write_lines(rx, out, lost))?;
         Ok(Self {
             tx: RwLock::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
@@ -110,19 +115,102 @@ impl DecisionLog {
     }
 }
 
-fn write_lines(rx: Receiver<String>, out: Box<dyn Write + Send>) {
-    let mut out = BufWriter::new(out);
+/// Writes what is queued in one batch per wake-up (so the file is current
+/// whenever the daemon is idle), counting every line that did not make it.
+fn write_lines(rx: Receiver<String>, mut out: Box<dyn Write + Send>, lost: Counter) {
+    let mut warn = Warn::default();
+    let mut batch = Batch::default();
     while let Ok(line) = rx.recv() {
-        let mut ok = writeln!(out, "{line}").is_ok();
-        // Batch what is already queued, then flush so the file is current
-        // whenever the daemon is idle.
+        batch.push(&line);
         while let Ok(line) = rx.try_recv() {
-            ok &= writeln!(out, "{line}").is_ok();
+            batch.push(&line);
         }
-        ok &= out.flush().is_ok();
-        if !ok {
-            tracing::warn!("cannot write the decision log");
+        if let Err((e, n)) = batch.write_to(&mut out) {
+            lost.inc_by(n);
+            warn.lost(n, &e);
         }
     }
-    let _ = out.flush();
+    warn.flush();
+}
+
+/// Queued lines joined into one buffer, with where each line ends.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Batch {
+    fn push(&mut self, line: &str) {
+        self.bytes.extend_from_slice(line.as_bytes());
+        self.bytes.push(b'\n');
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Writes and empties the batch; on failure, the error and how many
+    /// lines were not written whole.
+    fn write_to(&mut self, out: &mut dyn Write) -> Result<(), (io::Error, u64)> {
+        let mut done = 0;
+        let mut result = Ok(());
+        while done < self.bytes.len() {
+            match out.write(self.bytes.get(done..).unwrap_or_default()) {
+                Ok(0) => {
+                    result = Err(io::Error::from(io::ErrorKind::WriteZero));
+                    break;
+                }
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        if result.is_ok() {
+            result = out.flush();
+        }
+        let written = self.ends.iter().filter(|&&end| end <= done).count();
+        let unwritten = (self.ends.len() - written) as u64;
+        self.bytes.clear();
+        self.ends.clear();
+        result.map_err(|e| (e, unwritten))
+    }
+}
+
+/// Lost lines are reported at most once per `WARN_EVERY`, with their count:
+/// a full disk must not turn into one warning per decision.
+#[derive(Default)]
+struct Warn {
+    last: Option<Instant>,
+    unreported: u64,
+}
+
+/// How often a failing decision log is reported.
+const WARN_EVERY: Duration = Duration::from_secs(10);
+
+impl Warn {
+    fn lost(&mut self, n: u64, error: &io::Error) {
+        self.unreported += n;
+        if self.last.is_none_or(|t| t.elapsed() >= WARN_EVERY) {
+            tracing::warn!(
+                error = %error,
+                lost = self.unreported,
+                "cannot write the decision log; lines lost since the last warning \
+                 (counted in policyd_decision_log_dropped_total; next warning in 10s at the earliest)"
+            );
+            self.last = Some(Instant::now());
+            self.unreported = 0;
+        }
+    }
+
+    /// Reports what was lost since the last warning (at shutdown).
+    fn flush(&mut self) {
+        if self.unreported > 0 {
+            tracing::warn!(
+                lost = self.unreported,
+                "decision log lines lost since the last warning"
+            );
+            self.unreported = 0;
+        }
+    }
 }

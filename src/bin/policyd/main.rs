@@ -14,6 +14,7 @@ mod decision_log;
 mod metrics;
 mod redact;
 mod reload;
+mod server;
 mod state;
 mod watch;
 
@@ -62,7 +63,10 @@ fn initial(args: &Args) -> Result<(Source, Policy), ExitCode> {
             tracing::error!(path = %dir.display(), "--policies must be a directory of .policy files");
             return Err(ExitCode::from(EXIT_START));
         }
-        Some(dir) => (Source::Dir(dir.clone()), reload::load_dir(dir)),
+        Some(dir) => (
+            Source::Dir(dir.clone()),
+            reload::load_dir(dir, args.debounce),
+        ),
     };
     match loaded {
         Ok(policy) => Ok((source, policy)),
@@ -78,9 +82,7 @@ async fn run(args: Args) -> ExitCode {
     // Watch before loading, so no change can fall between the two.
     let (tx, rx) = mpsc::channel(1);
     let watch = match &args.policies {
-        Some(dir) if !args.no_watch && dir.is_dir() => {
-            watch::start_watch(dir, args.debounce, tx.clone())
-        }
+        Some(dir) if !args.no_watch && dir.is_dir() => watch::start_watch(dir, tx.clone()),
         _ => None,
     };
     let (source, policy) = match initial(&args) {
@@ -100,9 +102,10 @@ async fn run(args: Args) -> ExitCode {
             "serving policies from a directory"
         ),
     }
+    let metrics = Metrics::new();
     let log = match &args.decision_log {
         None => DecisionLog::disabled(),
-        Some(path) => match DecisionLog::open(path) {
+        Some(path) => match DecisionLog::open(path, metrics.log_dropped_counter()) {
             Ok(log) => log,
             Err(e) => {
                 tracing::error!(error = %e, path = %path.display(), "cannot open the decision log");
@@ -114,7 +117,7 @@ async fn run(args: Args) -> ExitCode {
         policy,
         source.clone(),
         args.on_reload_error,
-        Metrics::new(),
+        metrics,
         log,
     ));
 
@@ -133,12 +136,11 @@ async fn run(args: Args) -> ExitCode {
     match &source {
         Source::Builtin => watch::spawn_sighup(None),
         Source::Dir(dir) => {
-            tokio::spawn(reload::Reloader::new(state.clone(), dir.clone()).run(rx));
+            tokio::spawn(reload::Reloader::new(state.clone(), dir.clone(), args.debounce).run(rx));
             watch::spawn(
                 watch::WatchConfig {
                     dir: dir.clone(),
                     watch: !args.no_watch,
-                    debounce: args.debounce,
                     rescan_interval: args.rescan_interval,
                 },
                 watch,
@@ -148,6 +150,17 @@ async fn run(args: Args) -> ExitCode {
         }
     }
 
+    let config = server::Config {
+        header_read_timeout: args.header_read_timeout,
+        max_connections: server::connection_cap(args.max_connections.map(|n| n as usize)),
+        grace: args.shutdown_grace,
+    };
+    tracing::info!(
+        max_connections = config.max_connections,
+        header_read_timeout = ?config.header_read_timeout,
+        body_read_timeout = ?args.body_read_timeout,
+        "connection limits"
+    );
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -160,38 +173,17 @@ async fn run(args: Args) -> ExitCode {
         Err(e) => tracing::warn!(error = %e, "listening (address unknown)"),
     }
 
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let server =
-        axum::serve(listener, api::router(state.clone())).with_graceful_shutdown(async move {
-            let which = wait_for_stop(stops).await;
-            tracing::info!("{which}: shutting down; finishing in-flight requests");
-            let _ = stopping_tx.send(());
-        });
-    let grace = args.shutdown_grace;
-    let result = tokio::select! {
-        r = server => r,
-        () = async {
-            if stopping_rx.await.is_ok() {
-                tokio::time::sleep(grace).await;
-            } else {
-                std::future::pending::<()>().await;
-            }
-        } => {
-            tracing::warn!(?grace, "grace period over; closing the remaining connections");
-            Ok(())
-        }
+    let app = api::router(state.clone(), args.body_read_timeout);
+    let stop = async {
+        let which = wait_for_stop(stops).await;
+        tracing::info!("{which}: shutting down; finishing in-flight requests");
     };
-    state.log.close();
-    match result {
-        Ok(()) => {
-            tracing::info!("stopped");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "the server failed");
-            ExitCode::from(EXIT_START)
-        }
+    if !server::serve(listener, app, config, stop).await {
+        tracing::warn!(grace = ?config.grace, "grace period over; closing the remaining connections");
     }
+    state.log.close();
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
 }
 
 async fn wait_for_stop((mut term, mut int): (Signal, Signal)) -> &'static str {

@@ -41,6 +41,7 @@ pub struct Metrics {
     generation: Gauge,
     stale: Gauge,
     log_dropped: Counter,
+    removed_most: Counter,
 }
 
 impl Metrics {
@@ -66,7 +67,7 @@ impl Metrics {
         let reloads = Family::<ResultLabel, Counter>::default();
         registry.register(
             "reloads",
-            "Reload attempts by result (ok, unchanged, failed)",
+            "Reload attempts by result (ok, unchanged, failed, unsettled)",
             reloads.clone(),
         );
         let last_success = Gauge::<f64, AtomicU64>::default();
@@ -90,8 +91,14 @@ impl Metrics {
         let log_dropped = Counter::default();
         registry.register(
             "decision_log_dropped",
-            "Decision log lines dropped because the writer fell behind",
+            "Decision log lines lost: dropped because the writer fell behind, or not written (e.g. a full disk)",
             log_dropped.clone(),
+        );
+        let removed_most = Counter::default();
+        registry.register(
+            "reloads_removing_most_providers",
+            "Reloads that removed more than half of the served providers (a file read unfinished?)",
+            removed_most.clone(),
         );
         Self {
             registry,
@@ -102,6 +109,7 @@ impl Metrics {
             generation,
             stale,
             log_dropped,
+            removed_most,
         }
     }
 
@@ -118,6 +126,11 @@ impl Metrics {
     /// Counts a reload attempt.
     pub fn reload(&self, result: &'static str) {
         self.reloads.get_or_create(&ResultLabel { result }).inc();
+    }
+
+    /// Counts a reload that removed most providers.
+    pub fn removed_most(&self) {
+        self.removed_most.inc();
     }
 
     /// Records the policy now served.
@@ -138,6 +151,11 @@ impl Metrics {
     /// Counts a dropped decision-log line.
     pub fn log_dropped(&self) {
         self.log_dropped.inc();
+    }
+
+    /// The dropped-lines counter, for the decision log's writer thread.
+    pub fn log_dropped_counter(&self) -> Counter {
+        self.log_dropped.clone()
     }
 
     /// The exposition text.

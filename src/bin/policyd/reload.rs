@@ -1,29 +1,36 @@
-//! Reloading: re-read the whole directory through the same library calls as
-//! the initial load, and swap the compiled result in only if it is complete,
+//! Reloading: wait until the directory has been quiet for the debounce,
+//! read it until two reads agree (`read`), compile through the same library
+//! calls as the initial load, and swap the result in only if it is complete,
 //! valid and different.
 
-use std::path::{Path, PathBuf};
+mod read;
+
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
-use oauth_policy::{read_sources, LoadError, Policy, SourceFile};
+use oauth_policy::{read_sources, LoadError, Policy};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::cli::OnReloadError;
 use crate::state::{
     AppState, Current, ErrorSummary, ReloadCounts, ReloadResult, ReloadStatus, Served,
 };
+use read::{fingerprint, same_files, Fingerprint, Read};
+
+pub use read::load_dir;
 
 /// Why a reload was attempted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Trigger {
-    /// A debounced file event in the directory.
+    /// The periodic rescan.
+    Periodic,
+    /// A file event in the directory.
     Watch,
     /// The watcher lost events (queue overflow) or reported an error.
     WatchRescan,
-    /// The periodic rescan.
-    Periodic,
     /// SIGHUP.
     Signal,
 }
@@ -37,13 +44,18 @@ impl Trigger {
             Trigger::Signal => "sighup",
         }
     }
+
+    /// Triggers coalesced into one round are reported as the weightiest
+    /// (an operator's SIGHUP always gets its answer in the log).
+    fn merge(self, other: Trigger) -> Trigger {
+        self.max(other)
+    }
 }
 
-/// Loads a directory: the single code path for startup and every reload
-/// (the calls `Policy::load`, and so `policyc`, makes: `read_sources` + `Policy::from_files`).
-pub fn load_dir(dir: &Path) -> Result<Policy, LoadError> {
-    Policy::from_files(read_sources(dir)?)
-}
+/// A round waits at most this many debounce periods for the directory to
+/// go quiet, so a writer that never stops cannot postpone reloads forever
+/// (the reads must still agree).
+const MAX_QUIET_PERIODS: u32 = 10;
 
 /// Renders a load error as miette draws it in a terminal, without colour or
 /// hyperlinks, for logs and `/v1/policy`.
@@ -80,30 +92,6 @@ fn summarize(err: &LoadError) -> Vec<ErrorSummary> {
         .collect()
 }
 
-/// What the files looked like when an attempt failed, so the periodic
-/// rescan does not log and count the same failure every interval.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Seen {
-    Files(Vec<(Arc<str>, Arc<str>)>),
-    Unreadable(String),
-}
-
-fn seen(files: &[SourceFile]) -> Seen {
-    Seen::Files(
-        files
-            .iter()
-            .map(|f| (f.name.clone(), f.text.clone()))
-            .collect(),
-    )
-}
-
-fn same_files(a: &[SourceFile], b: &[SourceFile]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| x.name == y.name && x.text == y.text)
-}
-
 enum Attempt {
     /// The files are the ones served.
     Unchanged,
@@ -112,25 +100,21 @@ enum Attempt {
     /// A new valid policy.
     Loaded(Policy),
     /// Unreadable or invalid.
-    Failed(LoadError, Seen),
+    Failed(LoadError, Fingerprint),
 }
 
-fn attempt(dir: &Path, serving: &Policy, last_failure: Option<&Seen>) -> Attempt {
-    let files = match read_sources(dir) {
+/// Compiles a stable read, unless it is what is served or what failed last.
+fn attempt(read: Read, serving: &Policy, last_failure: Option<&Fingerprint>) -> Attempt {
+    let key = fingerprint(&read);
+    let files = match read {
         Ok(files) => files,
-        Err(e) => {
-            let key = Seen::Unreadable(e.to_string());
-            if last_failure == Some(&key) {
-                return Attempt::SameFailure;
-            }
-            return Attempt::Failed(e, key);
-        }
+        Err(_) if last_failure == Some(&key) => return Attempt::SameFailure,
+        Err(e) => return Attempt::Failed(e, key),
     };
     // Cheap equality first: most periodic rescans find nothing new.
     if same_files(&files, serving.files()) {
         return Attempt::Unchanged;
     }
-    let key = seen(&files);
     if last_failure == Some(&key) {
         return Attempt::SameFailure;
     }
@@ -141,51 +125,190 @@ fn attempt(dir: &Path, serving: &Policy, last_failure: Option<&Seen>) -> Attempt
     }
 }
 
-/// Serialises reloads: one attempt at a time, triggers arriving meanwhile
-/// coalesce into the next attempt (which re-reads everything anyway).
+/// Waits `period` (zero: only looks at what is queued) and says whether a
+/// file event came meanwhile; other triggers are merged into `trigger`.
+async fn changed_within(
+    period: Duration,
+    trigger: &mut Trigger,
+    triggers: &mut mpsc::Receiver<Trigger>,
+) -> bool {
+    let deadline = Instant::now() + period;
+    loop {
+        let next = match triggers.try_recv() {
+            Ok(t) => Some(t),
+            Err(_) => match tokio::time::timeout_at(deadline, triggers.recv()).await {
+                Ok(t) => t,
+                Err(_) => return false,
+            },
+        };
+        match next {
+            Some(t @ (Trigger::Watch | Trigger::WatchRescan)) => {
+                *trigger = trigger.merge(t);
+                return true;
+            }
+            Some(t) => *trigger = trigger.merge(t),
+            // Every sender is gone: nothing can report a change any more.
+            None => return false,
+        }
+    }
+}
+
+/// How one try of a round ended.
+enum Step {
+    /// The attempt's outcome is recorded.
+    Done,
+    /// The directory changed while it was read: try again when it is quiet.
+    Changing,
+}
+
+/// Serialises reloads: one round at a time; triggers arriving meanwhile
+/// coalesce into the next round (which re-reads everything anyway).
 pub struct Reloader {
     state: Arc<AppState>,
     dir: PathBuf,
-    last_failure: Option<Seen>,
+    debounce: Duration,
+    last_failure: Option<Fingerprint>,
 }
 
 impl Reloader {
-    /// A reloader for `dir`, serving into `state`.
-    pub fn new(state: Arc<AppState>, dir: PathBuf) -> Self {
+    /// A reloader for `dir`, serving into `state`; `debounce` is the quiet
+    /// period that ends a burst of changes.
+    pub fn new(state: Arc<AppState>, dir: PathBuf, debounce: Duration) -> Self {
         Self {
             state,
             dir,
+            debounce,
             last_failure: None,
         }
     }
 
     /// Runs until every trigger sender is gone.
     pub async fn run(mut self, mut triggers: mpsc::Receiver<Trigger>) {
-        while let Some(trigger) = triggers.recv().await {
-            self.reload(trigger).await;
+        while let Some(first) = triggers.recv().await {
+            self.round(first, &mut triggers).await;
         }
     }
 
-    async fn reload(&mut self, trigger: Trigger) {
-        let dir = self.dir.clone();
+    /// One reload: quiet period, stable read, compile, swap; retried while
+    /// the directory keeps changing under the reads, `read::TRIES` times.
+    async fn round(&mut self, first: Trigger, triggers: &mut mpsc::Receiver<Trigger>) {
+        let mut trigger = first;
+        for _ in 0..read::TRIES {
+            trigger = self.quiet(trigger, triggers).await;
+            match self.try_once(&mut trigger, triggers).await {
+                Step::Done => return,
+                Step::Changing => {
+                    tracing::debug!("the policy files changed while being read; waiting for quiet")
+                }
+            }
+        }
+        self.state.metrics.reload("unsettled");
+        tracing::warn!(
+            tries = read::TRIES,
+            serving = self.state.current.load().served.policy.revision(),
+            "the policy files did not settle (they kept changing while read, or a served file is \
+             left empty); keeping the served policy until the next change (write a temporary file \
+             and rename it into place; delete a file rather than empty it: see docs/daemon.md)"
+        );
+    }
+
+    /// Waits until no trigger has come for a debounce period (at most
+    /// `MAX_QUIET_PERIODS` of them), so a burst of writes is read once, at
+    /// its end. Returns the triggers seen, merged.
+    async fn quiet(&self, mut trigger: Trigger, triggers: &mut mpsc::Receiver<Trigger>) -> Trigger {
+        let deadline = Instant::now() + self.debounce * MAX_QUIET_PERIODS;
+        loop {
+            let until = (Instant::now() + self.debounce).min(deadline);
+            match tokio::time::timeout_at(until, triggers.recv()).await {
+                Ok(Some(more)) => trigger = trigger.merge(more),
+                Ok(None) | Err(_) => return trigger,
+            }
+        }
+    }
+
+    /// Reads (twice), compiles and records one attempt.
+    async fn try_once(
+        &mut self,
+        trigger: &mut Trigger,
+        triggers: &mut mpsc::Receiver<Trigger>,
+    ) -> Step {
         let current = self.state.current.load_full();
         let serving = current.served.policy.clone();
         // An operator's SIGHUP always gets an answer in the log.
-        let last_failure = match trigger {
+        let last_failure = match *trigger {
             Trigger::Signal => None,
             _ => self.last_failure.clone(),
         };
+        let dir = self.dir.clone();
+        let settle = read::settle(self.debounce);
         // Reading and compiling block; keep them off the request threads.
-        let result =
-            tokio::task::spawn_blocking(move || attempt(&dir, &serving, last_failure.as_ref()))
-                .await;
+        let result = tokio::task::spawn_blocking(move || {
+            read::read_twice(&dir, settle).map(|r| attempt(r, &serving, last_failure.as_ref()))
+        })
+        .await;
         let attempt = match result {
-            Ok(a) => a,
+            Ok(Some(a)) => a,
+            Ok(None) => return Step::Changing,
             Err(e) => {
                 tracing::error!(error = %e, "reload task failed; keeping the current policy");
-                return;
+                return Step::Done;
             }
         };
+        // The watcher saw a write while we read: the two reads may both have
+        // fallen in it (a writer stalled right after truncating).
+        if changed_within(Duration::ZERO, trigger, triggers).await {
+            return Step::Changing;
+        }
+        if let Attempt::Loaded(next) = &attempt {
+            let serving = &current.served.policy;
+            if let Some(file) = read::emptied(serving, next) {
+                tracing::debug!(file, "a served file is empty: taken as being written");
+                return Step::Changing;
+            }
+            let removes_most = read::removes_most(serving, next);
+            // Most likely a file caught truncated: look once more, well
+            // after the writer would have finished, before believing it.
+            if removes_most.is_some() && !self.still_reads(next, trigger, triggers).await {
+                return Step::Changing;
+            }
+            if let Some((removed, of)) = removes_most {
+                self.state.metrics.removed_most();
+                tracing::warn!(
+                    removed,
+                    of,
+                    revision = next.revision(),
+                    "this reload removes most providers; if that was not intended, a file was \
+                     probably written in place and read unfinished (see docs/daemon.md)"
+                );
+            }
+        }
+        self.record(*trigger, &current, attempt);
+        Step::Done
+    }
+
+    /// Whether the directory stays quiet for the longest quiet wait (no
+    /// file event: a stalled writer that resumes makes one) and, read again
+    /// then, still holds the files `policy` was compiled from.
+    async fn still_reads(
+        &self,
+        policy: &Policy,
+        trigger: &mut Trigger,
+        triggers: &mut mpsc::Receiver<Trigger>,
+    ) -> bool {
+        if changed_within(self.debounce * MAX_QUIET_PERIODS, trigger, triggers).await {
+            return false;
+        }
+        let dir = self.dir.clone();
+        let files = policy.files().to_vec();
+        tokio::task::spawn_blocking(move || {
+            read_sources(&dir).is_ok_and(|again| same_files(&again, &files))
+        })
+        .await
+        .unwrap_or(false)
+    }
+
+    /// Records an attempt: the new state, its metrics and log lines.
+    fn record(&mut self, trigger: Trigger, current: &Current, attempt: Attempt) {
         let now = SystemTime::now();
         let status = |result, diagnostics, errors| {
             Arc::new(ReloadStatus {

@@ -1,14 +1,13 @@
-//! Everything that asks for a reload: directory events (debounced), the
-//! periodic rescan and SIGHUP. Each only sends a `Trigger`; the reloader
-//! decides what changed.
+//! Everything that asks for a reload: directory events, the periodic rescan
+//! and SIGHUP. Each only sends a `Trigger`; the reloader waits for a burst
+//! to end (its debounce) and decides what changed.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use notify_debouncer_full::notify::event::{AccessKind, AccessMode, EventKind};
-use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
+use notify::event::{AccessKind, AccessMode, EventKind};
+use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
@@ -39,47 +38,45 @@ fn identity(dir: &Path) -> Option<(u64, u64)> {
 
 /// A live watch on one directory.
 pub struct Watch {
-    _debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
+    _watcher: RecommendedWatcher,
     identity: Option<(u64, u64)>,
 }
 
 /// Watches `dir` itself, non-recursively: editors save by renaming over the
 /// file and Kubernetes swaps a `..data` symlink, so watching the files would
-/// lose them after the first save.
+/// lose them after the first save. Every relevant event is passed on at
+/// once; the reloader's quiet period is the one debounce (a second one here
+/// would only add latency).
 /// Start it before the initial load: a change made between the load and
 /// the watch would otherwise wait for the periodic rescan.
-pub fn start_watch(dir: &Path, debounce: Duration, tx: mpsc::Sender<Trigger>) -> Option<Watch> {
-    let handler = move |result: DebounceEventResult| match result {
-        Ok(events) => {
-            if events.iter().any(|e| e.need_rescan()) {
-                tracing::warn!("the watcher lost events; rescanning");
-                nudge(&tx, Trigger::WatchRescan);
-            } else if events.iter().any(|e| relevant(&e.kind)) {
-                nudge(&tx, Trigger::Watch);
-            }
+pub fn start_watch(dir: &Path, tx: mpsc::Sender<Trigger>) -> Option<Watch> {
+    let handler = move |result: notify::Result<Event>| match result {
+        Ok(event) if event.need_rescan() => {
+            tracing::warn!("the watcher lost events; rescanning");
+            nudge(&tx, Trigger::WatchRescan);
         }
-        Err(errors) => {
-            for e in &errors {
-                tracing::warn!(error = %e, "watcher error; rescanning");
-            }
+        Ok(event) if relevant(&event.kind) => nudge(&tx, Trigger::Watch),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "watcher error; rescanning");
             nudge(&tx, Trigger::WatchRescan);
         }
     };
     let identity = identity(dir);
-    let mut debouncer = match new_debouncer(debounce, None, handler) {
-        Ok(d) => d,
+    let mut watcher = match notify::recommended_watcher(handler) {
+        Ok(w) => w,
         Err(e) => {
             tracing::warn!(error = %e, "cannot start the file watcher; relying on periodic rescans");
             return None;
         }
     };
-    if let Err(e) = debouncer.watch(dir, RecursiveMode::NonRecursive) {
+    if let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive) {
         tracing::warn!(error = %e, dir = %dir.display(), "cannot watch the directory; relying on periodic rescans");
         return None;
     }
     tracing::debug!(dir = %dir.display(), "watching");
     Some(Watch {
-        _debouncer: debouncer,
+        _watcher: watcher,
         identity,
     })
 }
@@ -91,8 +88,6 @@ pub struct WatchConfig {
     pub dir: PathBuf,
     /// Whether to use inotify at all.
     pub watch: bool,
-    /// Debounce window for file events.
-    pub debounce: Duration,
     /// Period of the full rescan.
     pub rescan_interval: Duration,
 }
@@ -111,7 +106,7 @@ pub fn spawn(config: WatchConfig, mut watch: Option<Watch>, tx: mpsc::Sender<Tri
                 let stale_watch = watch.as_ref().is_none_or(|w| w.identity != now);
                 if stale_watch && now.is_some() {
                     tracing::info!(dir = %config.dir.display(), "(re)starting the directory watch");
-                    watch = start_watch(&config.dir, config.debounce, tx.clone());
+                    watch = start_watch(&config.dir, tx.clone());
                 }
             }
             nudge(&tx, Trigger::Periodic);

@@ -1,11 +1,13 @@
 //! The JSON request body extractor: 415 without a JSON content type, 413
 //! past the size limit (from the declared length when there is one, before
-//! reading), 400 for malformed JSON, 422 for the wrong fields.
+//! reading), 408 when it does not arrive in time, 400 for malformed JSON,
+//! 422 for the wrong fields.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
+use tower_http::timeout::TimeoutError;
 
 use super::error::ApiError;
 use super::MAX_REQUEST_BYTES;
@@ -41,6 +43,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 too_large()
+            } else if timed_out(&rejection) {
+                ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body_timeout",
+                    "the request body did not arrive within --body-read-timeout",
+                )
             } else {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
@@ -59,6 +67,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             }
         })
     }
+}
+
+/// Whether reading failed on the body deadline (`api::router`'s layer).
+fn timed_out(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if e.is::<TimeoutError>() {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 fn too_large() -> ApiError {

@@ -182,9 +182,8 @@ pub async fn authorize(
     State(state): State<Arc<AppState>>,
     body: Result<JsonBody<AuthorizeBody>, ApiError>,
 ) -> Response {
-    rewrite(&state, "authorize", |scrub| {
+    rewrite(&state, "authorize", || {
         let JsonBody(input) = body?;
-        scrub.add_url(&input.url);
         Ok(Request::authorize_with(&input.url, &state.limits)?)
     })
 }
@@ -194,24 +193,24 @@ pub async fn token(
     State(state): State<Arc<AppState>>,
     body: Result<JsonBody<TokenBody>, ApiError>,
 ) -> Response {
-    rewrite(&state, "token", |scrub| {
+    rewrite(&state, "token", || {
         let JsonBody(input) = body?;
-        scrub.add_url(&input.url);
-        scrub.add_form(&input.body);
         Ok(Request::token_with(&input.url, &input.body, &state.limits)?)
     })
 }
 
 /// The shared body of the rewrite endpoints: read the request (telling the
-/// scrubber its secrets first), apply the served policy, answer and log.
+/// scrubber the secrets the engine parsed), apply the served policy, answer
+/// and log.
 fn rewrite(
     state: &AppState,
     endpoint: &'static str,
-    read: impl FnOnce(&mut Scrubber) -> Result<Request, ApiError>,
+    read: impl FnOnce() -> Result<Request, ApiError>,
 ) -> Response {
     let started = Instant::now();
     let mut scrub = Scrubber::default();
-    let result = read(&mut scrub).and_then(|req| {
+    let result = read().and_then(|req| {
+        scrub.add_params(req.params());
         let served = serving(state)?;
         let out = guarded(|| served.policy.apply(&req))?;
         Ok((respond(&served, &out), apply_facts(&out, served)))
@@ -229,20 +228,15 @@ pub async fn classify(
     let result = (|| {
         let JsonBody(input) = body?;
         let callback = match (&input.callback_url, &input.form) {
-            (Some(url), None) => {
-                scrub.add_url(url);
-                Callback::from_url_with(url, &state.limits)?
-            }
-            (None, Some(form)) => {
-                scrub.add_form(form);
-                Callback::from_form_with(form, &state.limits)?
-            }
+            (Some(url), None) => Callback::from_url_with(url, &state.limits)?,
+            (None, Some(form)) => Callback::from_form_with(form, &state.limits)?,
             _ => {
                 return Err(ApiError::invalid(
                     "give exactly one of `callback_url` (the redirect URL) or `form` (a form_post body)",
                 ))
             }
         };
+        scrub.add_params(callback.params());
         if let Some(s) = &input.expected_state {
             scrub.add_value(s);
         }
@@ -250,6 +244,9 @@ pub async fn classify(
             return Err(ApiError::invalid(
                 "give at most one of `provider` and `authorize_url`",
             ));
+        }
+        if let Some(url) = &input.authorize_url {
+            check_authorize_url(url, &state)?;
         }
         let served = serving(&state)?;
         if let Some(name) = &input.provider {
@@ -269,6 +266,19 @@ pub async fn classify(
         Ok((respond(&served, &verdict), facts))
     })();
     finish(&state, "classify", started, &scrub, result)
+}
+
+/// The engine skips an `authorize_url` it cannot parse and so picks no
+/// provider; refuse it instead (422 `invalid_url`, `no_host`, …), as for the
+/// other URLs, so a gateway bug is not answered with a provider-less verdict.
+fn check_authorize_url(url: &str, state: &AppState) -> Result<(), ApiError> {
+    Request::authorize_with(url, &state.limits)
+        .map(drop)
+        .map_err(|e| {
+            let mut err = ApiError::from(e);
+            err.message = format!("`authorize_url`: {}", err.message);
+            err
+        })
 }
 
 /// 422 `unknown_provider` for a name the serving policy does not have: a

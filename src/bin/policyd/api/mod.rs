@@ -6,12 +6,14 @@ pub mod error;
 mod status;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::timeout::RequestBodyDeadlineLayer;
 
 use crate::state::AppState;
 use error::ApiError;
@@ -20,8 +22,10 @@ use error::ApiError;
 /// 256 KiB form body) are checked on the fields; this only bounds buffering.
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 
-/// Every route.
-pub fn router(state: Arc<AppState>) -> Router {
+/// Every route. A request body must arrive whole within `body_timeout` of
+/// the head (a hard deadline, so a trickle cannot hold a connection and its
+/// buffer), and is read against `MAX_REQUEST_BYTES` as it streams.
+pub fn router(state: Arc<AppState>, body_timeout: Duration) -> Router {
     Router::new()
         .route("/v1/authorize", post(decide::authorize))
         .route("/v1/token", post(decide::token))
@@ -33,6 +37,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .layer(RequestBodyDeadlineLayer::new(body_timeout))
         .with_state(state)
 }
 
