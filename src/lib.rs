@@ -30,6 +30,8 @@ pub use eval::{
     Callback, CallbackOutcome, Change, Denial, Expectations, Limits, Outcome, Request,
     RequestError, Trace, Verdict,
 };
-pub use policy::{is_policy_file, read_sources, Layer, LoadError, Policy, MAX_FILE_BYTES};
+pub use policy::{
+    is_policy_file, read_overlay, read_sources, Layer, LoadError, Policy, MAX_FILE_BYTES,
+};
 pub use source::{Location, PolicyDiagnostic, SourceFile};
 pub use vocab::{Category, Kind};

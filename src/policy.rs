@@ -107,7 +107,7 @@ impl Policy {
     /// directory (by name, byte order; names starting with `.` skipped).
     pub fn load(path: impl AsRef<Path>) -> Result<Self, LoadError> {
         let files = read_sources(path.as_ref())?;
-        Self::from_layers(files, vec![layer_name(path.as_ref())])
+        Self::compile_layers(files, vec![layer_name(path.as_ref())])
     }
 
     /// This policy with an overlay directory (or file) on top: its files may
@@ -124,7 +124,7 @@ impl Policy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_overlay(&self, path: impl AsRef<Path>) -> Result<Self, LoadError> {
-        let files = read_sources(path.as_ref())?;
+        let files = read_overlay(path.as_ref())?;
         self.layered(files, layer_name(path.as_ref()))
     }
 
@@ -148,7 +148,7 @@ impl Policy {
         files.extend(overlay.into_iter().map(|f| f.in_layer(layer)));
         let mut names: Vec<String> = self.inner.layers.iter().map(|l| l.name.clone()).collect();
         names.push(name);
-        Self::from_layers(files, names)
+        Self::compile_layers(files, names)
     }
 
     /// The layers, base first.
@@ -194,7 +194,7 @@ impl Policy {
             .iter()
             .map(|(name, text)| SourceFile::new(*name, *text))
             .collect();
-        Self::from_layers(files, vec!["builtin".into()])
+        Self::compile_layers(files, vec!["builtin".into()])
     }
 
     /// A policy with no rules: every request passes unchanged.
@@ -204,12 +204,28 @@ impl Policy {
 
     /// Compiles already-read files as one layer.
     pub fn from_files(files: Vec<SourceFile>) -> Result<Self, LoadError> {
-        Self::from_layers(files, vec!["sources".into()])
+        Self::compile_layers(files, vec!["sources".into()])
+    }
+
+    /// Compiles already-read layers, base first: each `(name, files)` pair
+    /// is one layer (the name shows in [`Policy::layers`]). What
+    /// [`Policy::with_overlay`] does in one step, for callers that read the
+    /// files themselves (a daemon checking that a directory holds still).
+    pub fn from_layers(
+        layers: impl IntoIterator<Item = (String, Vec<SourceFile>)>,
+    ) -> Result<Self, LoadError> {
+        let mut names = Vec::new();
+        let mut files = Vec::new();
+        for (i, (name, layer)) in layers.into_iter().enumerate() {
+            names.push(name);
+            files.extend(layer.into_iter().map(|f| f.in_layer(i)));
+        }
+        Self::compile_layers(files, names)
     }
 
     /// Compiles files tagged with their layers (`SourceFile::layer` indexes
     /// `layer_names`): the one path every loader takes.
-    fn from_layers(files: Vec<SourceFile>, layer_names: Vec<String>) -> Result<Self, LoadError> {
+    fn compile_layers(files: Vec<SourceFile>, layer_names: Vec<String>) -> Result<Self, LoadError> {
         let mut parsed = Vec::with_capacity(files.len());
         let mut diagnostics = Vec::new();
         for file in &files {
@@ -297,6 +313,16 @@ impl Policy {
     /// The compiled program (for tools such as `policyc explain`).
     pub fn program(&self) -> &Program {
         &self.inner.program
+    }
+}
+
+/// An overlay's files: like [`read_sources`], except that a directory with
+/// no `.policy` file is an overlay that adds nothing (an operator with no
+/// local changes yet), not an error.
+pub fn read_overlay(path: &Path) -> Result<Vec<SourceFile>, LoadError> {
+    match read_sources(path) {
+        Err(LoadError::Empty { .. }) => Ok(Vec::new()),
+        other => other,
     }
 }
 

@@ -568,3 +568,41 @@ fn a_served_file_left_empty_is_taken_as_being_written_and_never_loaded() {
     d.wait_revision(&dir.revision());
     assert_eq!(provider_of(&d, "https://b.test/auth"), Value::Null);
 }
+
+#[test]
+fn an_overlay_on_the_embedded_library_hot_reloads() {
+    // An operator with no local changes yet: an empty overlay directory.
+    let overlay = PolicyDir::new();
+    let mut args = vec!["--overlay", overlay.arg()];
+    args.extend_from_slice(&FAST);
+    let d = Daemon::start(&args);
+    let custom = "https://login.acme.com/authorize?client_id=c&response_type=code";
+    assert_eq!(provider_of(&d, custom), Value::Null);
+    let view = d.policy();
+    assert_eq!(view["source"], "builtin");
+    assert_eq!(view["layers"].as_array().unwrap().len(), 2);
+    assert_eq!(view["layers"][0]["name"], "builtin");
+    assert_eq!(view["layers"][1]["files"], 0);
+    let builtin_revision = view["layers"][0]["revision"].clone();
+
+    // The Auth0 custom domain, three lines, renamed into place.
+    overlay.write_atomic(
+        "acme.policy",
+        "extend provider \"auth0\" {\n  also match host == \"login.acme.com\"\n}\n",
+    );
+    let view = d.wait_policy("the overlay loaded", |v| v["layers"][1]["files"] == 1);
+    assert_eq!(view["layers"][0]["revision"], builtin_revision);
+    assert_eq!(provider_of(&d, custom), "auth0");
+
+    // An overlay error keeps the last good policy and is reported with its place.
+    let failed = view["reloads"]["failed"].as_u64().unwrap();
+    overlay.write_atomic(
+        "acme.policy",
+        "extend provider \"auht0\" {\n  also match host == \"login.acme.com\"\n}\n",
+    );
+    let view = d.wait_failures(failed);
+    let errors = view["last_reload"]["errors"].to_string();
+    assert!(errors.contains("policy::E040"), "{errors}");
+    assert!(errors.contains("did you mean `auth0`?"), "{errors}");
+    assert_eq!(provider_of(&d, custom), "auth0");
+}

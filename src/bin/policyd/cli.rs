@@ -16,6 +16,13 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub policies: Option<PathBuf>,
 
+    /// A directory of overlay `.policy` files layered on top of `--policies`
+    /// (or of the embedded library): `extend provider` blocks, local
+    /// providers and rules. Repeatable, applied in order; watched and
+    /// reloaded like `--policies` (the embedded library never changes).
+    #[arg(long = "overlay", value_name = "DIR")]
+    pub overlays: Vec<PathBuf>,
+
     /// Address to listen on. Loopback by default: put the daemon beside the
     /// gateway, not on the network.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8181")]

@@ -56,20 +56,20 @@ fn main() -> ExitCode {
 }
 
 /// Loads the initial policy, or explains why it cannot.
-fn initial(args: &Args) -> Result<(Source, Policy), ExitCode> {
-    let (source, loaded) = match &args.policies {
-        None => (Source::Builtin, Policy::try_builtin()),
-        Some(dir) if !dir.is_dir() => {
-            tracing::error!(path = %dir.display(), "--policies must be a directory of .policy files");
+fn initial(args: &Args, source: &Source) -> Result<Policy, ExitCode> {
+    for dir in source.dirs() {
+        if !dir.is_dir() {
+            tracing::error!(path = %dir.display(), "--policies and --overlay take a directory of .policy files");
             return Err(ExitCode::from(EXIT_START));
         }
-        Some(dir) => (
-            Source::Dir(dir.clone()),
-            reload::load_dir(dir, args.debounce),
-        ),
+    }
+    let loaded = if source.reloads() {
+        reload::load(source, args.debounce)
+    } else {
+        Policy::try_builtin()
     };
     match loaded {
-        Ok(policy) => Ok((source, policy)),
+        Ok(policy) => Ok(policy),
         Err(e) => {
             eprintln!("{}", reload::render(&e));
             tracing::error!("the initial policy does not load; not starting");
@@ -81,26 +81,37 @@ fn initial(args: &Args) -> Result<(Source, Policy), ExitCode> {
 async fn run(args: Args) -> ExitCode {
     // Watch before loading, so no change can fall between the two.
     let (tx, rx) = mpsc::channel(1);
-    let watch = match &args.policies {
-        Some(dir) if !args.no_watch && dir.is_dir() => watch::start_watch(dir, tx.clone()),
-        _ => None,
+    let source = Source {
+        base: args.policies.clone(),
+        overlays: args.overlays.clone(),
     };
-    let (source, policy) = match initial(&args) {
-        Ok(loaded) => loaded,
+    let watches: Vec<_> = source
+        .dirs()
+        .map(|dir| {
+            let w = (!args.no_watch && dir.is_dir())
+                .then(|| watch::start_watch(dir, tx.clone()))
+                .flatten();
+            (dir.clone(), w)
+        })
+        .collect();
+    let policy = match initial(&args, &source) {
+        Ok(policy) => policy,
         Err(code) => return code,
     };
-    match &source {
-        Source::Builtin => tracing::info!(
+    let layers = source.layer_names().join(" + ");
+    if source.reloads() {
+        tracing::info!(
             revision = policy.revision(),
             files = policy.files().len(),
-            "no --policies given: serving the embedded default library (it never reloads)"
-        ),
-        Source::Dir(dir) => tracing::info!(
+            layers,
+            "serving policies; watching their directories"
+        );
+    } else {
+        tracing::info!(
             revision = policy.revision(),
             files = policy.files().len(),
-            dir = %dir.display(),
-            "serving policies from a directory"
-        ),
+            "no --policies or --overlay given: serving the embedded default library (it never reloads)"
+        );
     }
     let metrics = Metrics::new();
     let log = match &args.decision_log {
@@ -133,21 +144,24 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::from(EXIT_START);
         }
     };
-    match &source {
-        Source::Builtin => watch::spawn_sighup(None),
-        Source::Dir(dir) => {
-            tokio::spawn(reload::Reloader::new(state.clone(), dir.clone(), args.debounce).run(rx));
+    if source.reloads() {
+        tokio::spawn(reload::Reloader::new(state.clone(), source.clone(), args.debounce).run(rx));
+        // One watch (and rescan) per directory; the reloader coalesces them
+        // and always re-reads every layer.
+        for (dir, watch) in watches {
             watch::spawn(
                 watch::WatchConfig {
-                    dir: dir.clone(),
+                    dir,
                     watch: !args.no_watch,
                     rescan_interval: args.rescan_interval,
                 },
                 watch,
                 tx.clone(),
             );
-            watch::spawn_sighup(Some(tx));
         }
+        watch::spawn_sighup(Some(tx));
+    } else {
+        watch::spawn_sighup(None);
     }
 
     let config = server::Config {

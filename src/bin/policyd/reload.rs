@@ -5,22 +5,21 @@
 
 mod read;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
-use oauth_policy::{read_sources, LoadError, Policy};
+use oauth_policy::{LoadError, Policy};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::cli::OnReloadError;
 use crate::state::{
-    AppState, Current, ErrorSummary, ReloadCounts, ReloadResult, ReloadStatus, Served,
+    AppState, Current, ErrorSummary, ReloadCounts, ReloadResult, ReloadStatus, Served, Source,
 };
 use read::{fingerprint, same_files, Fingerprint, Read};
 
-pub use read::load_dir;
+pub use read::load;
 
 /// Why a reload was attempted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -104,7 +103,12 @@ enum Attempt {
 }
 
 /// Compiles a stable read, unless it is what is served or what failed last.
-fn attempt(read: Read, serving: &Policy, last_failure: Option<&Fingerprint>) -> Attempt {
+fn attempt(
+    source: &Source,
+    read: Read,
+    serving: &Policy,
+    last_failure: Option<&Fingerprint>,
+) -> Attempt {
     let key = fingerprint(&read);
     let files = match read {
         Ok(files) => files,
@@ -118,7 +122,7 @@ fn attempt(read: Read, serving: &Policy, last_failure: Option<&Fingerprint>) -> 
     if last_failure == Some(&key) {
         return Attempt::SameFailure;
     }
-    match Policy::from_files(files) {
+    match source.compile(files) {
         Ok(p) if p.revision() == serving.revision() => Attempt::Unchanged,
         Ok(p) => Attempt::Loaded(p),
         Err(e) => Attempt::Failed(e, key),
@@ -165,18 +169,18 @@ enum Step {
 /// coalesce into the next round (which re-reads everything anyway).
 pub struct Reloader {
     state: Arc<AppState>,
-    dir: PathBuf,
+    source: Source,
     debounce: Duration,
     last_failure: Option<Fingerprint>,
 }
 
 impl Reloader {
-    /// A reloader for `dir`, serving into `state`; `debounce` is the quiet
-    /// period that ends a burst of changes.
-    pub fn new(state: Arc<AppState>, dir: PathBuf, debounce: Duration) -> Self {
+    /// A reloader for `source`'s directories, serving into `state`;
+    /// `debounce` is the quiet period that ends a burst of changes.
+    pub fn new(state: Arc<AppState>, source: Source, debounce: Duration) -> Self {
         Self {
             state,
-            dir,
+            source,
             debounce,
             last_failure: None,
         }
@@ -239,11 +243,12 @@ impl Reloader {
             Trigger::Signal => None,
             _ => self.last_failure.clone(),
         };
-        let dir = self.dir.clone();
+        let source = self.source.clone();
         let settle = read::settle(self.debounce);
         // Reading and compiling block; keep them off the request threads.
         let result = tokio::task::spawn_blocking(move || {
-            read::read_twice(&dir, settle).map(|r| attempt(r, &serving, last_failure.as_ref()))
+            read::read_twice(&source, settle)
+                .map(|r| attempt(&source, r, &serving, last_failure.as_ref()))
         })
         .await;
         let attempt = match result {
@@ -298,10 +303,10 @@ impl Reloader {
         if changed_within(self.debounce * MAX_QUIET_PERIODS, trigger, triggers).await {
             return false;
         }
-        let dir = self.dir.clone();
+        let source = self.source.clone();
         let files = policy.files().to_vec();
         tokio::task::spawn_blocking(move || {
-            read_sources(&dir).is_ok_and(|again| same_files(&again, &files))
+            source.read().is_ok_and(|again| same_files(&again, &files))
         })
         .await
         .unwrap_or(false)

@@ -6,20 +6,71 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
-use oauth_policy::{Limits, Policy};
+use oauth_policy::{read_overlay, read_sources, Limits, LoadError, Policy, SourceFile};
 use serde::Serialize;
 
 use crate::cli::OnReloadError;
 use crate::decision_log::DecisionLog;
 use crate::metrics::Metrics;
 
-/// Where the policy comes from.
+/// Where the policy comes from: a base, and overlays layered on it.
 #[derive(Debug, Clone)]
-pub enum Source {
-    /// The library embedded at build time; never reloads.
-    Builtin,
-    /// A directory of `*.policy` files, watched and rescanned.
-    Dir(PathBuf),
+pub struct Source {
+    /// `--policies DIR`, watched and rescanned; `None` for the library
+    /// embedded at build time, which never changes.
+    pub base: Option<PathBuf>,
+    /// `--overlay DIR`s in order, watched and rescanned like `--policies`.
+    pub overlays: Vec<PathBuf>,
+}
+
+impl Source {
+    /// The directories to watch: the base's (if any), then the overlays.
+    pub fn dirs(&self) -> impl Iterator<Item = &PathBuf> {
+        self.base.iter().chain(&self.overlays)
+    }
+
+    /// Whether anything can change at run time.
+    pub fn reloads(&self) -> bool {
+        self.dirs().next().is_some()
+    }
+
+    /// The layers' names, base first (as `/v1/policy` lists them).
+    pub fn layer_names(&self) -> Vec<String> {
+        let base = self
+            .base
+            .as_ref()
+            .map_or_else(|| "builtin".to_string(), |d| d.display().to_string());
+        std::iter::once(base)
+            .chain(self.overlays.iter().map(|d| d.display().to_string()))
+            .collect()
+    }
+
+    /// Reads every layer's files, each tagged with its layer.
+    pub fn read(&self) -> Result<Vec<SourceFile>, LoadError> {
+        let mut files = match &self.base {
+            Some(dir) => read_sources(dir)?,
+            None => Policy::try_builtin()?.files().to_vec(),
+        };
+        for (i, dir) in self.overlays.iter().enumerate() {
+            files.extend(read_overlay(dir)?.into_iter().map(|f| f.in_layer(i + 1)));
+        }
+        Ok(files)
+    }
+
+    /// Compiles files [`Source::read`] returned, layer by layer.
+    pub fn compile(&self, files: Vec<SourceFile>) -> Result<Policy, LoadError> {
+        let mut layers: Vec<(String, Vec<SourceFile>)> = self
+            .layer_names()
+            .into_iter()
+            .map(|n| (n, Vec::new()))
+            .collect();
+        for f in files {
+            if let Some((_, list)) = layers.get_mut(f.layer) {
+                list.push(f);
+            }
+        }
+        Policy::from_layers(layers)
+    }
 }
 
 /// A compiled policy and when it started being served.

@@ -9,7 +9,7 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::state::{rfc3339, AppState, ReloadCounts, ReloadStatus, Source};
+use crate::state::{rfc3339, AppState, ReloadCounts, ReloadStatus};
 
 #[derive(Serialize)]
 struct FileView<'a> {
@@ -25,6 +25,8 @@ struct PolicyView<'a> {
     source: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     directory: Option<String>,
+    /// Base first, then each overlay, with their own revisions.
+    layers: &'a [oauth_policy::Layer],
     files: Vec<FileView<'a>>,
     providers: Vec<&'a str>,
     on_reload_error: &'static str,
@@ -38,9 +40,9 @@ struct PolicyView<'a> {
 pub async fn policy(State(state): State<Arc<AppState>>) -> Response {
     let current = state.current.load();
     let served = &current.served;
-    let (source, directory) = match &state.source {
-        Source::Builtin => ("builtin", None),
-        Source::Dir(d) => ("directory", Some(d.display().to_string())),
+    let (source, directory) = match &state.source.base {
+        None => ("builtin", None),
+        Some(d) => ("directory", Some(d.display().to_string())),
     };
     let view = PolicyView {
         revision: served.policy.revision(),
@@ -48,6 +50,7 @@ pub async fn policy(State(state): State<Arc<AppState>>) -> Response {
         loaded_at: rfc3339(served.loaded_at),
         source,
         directory,
+        layers: served.policy.layers(),
         files: served
             .policy
             .files()

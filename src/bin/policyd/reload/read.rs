@@ -9,11 +9,12 @@
 //! longer than that cannot be told from a finished one: deployers must
 //! rename complete files into place (docs/daemon.md, "Writing policy files").
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauth_policy::{read_sources, LoadError, Policy, SourceFile};
+use oauth_policy::{LoadError, Policy, SourceFile};
+
+use crate::state::Source;
 
 /// How many times a changing directory is re-read (each after a quiet
 /// period) before the round gives up and waits for the next trigger.
@@ -31,8 +32,8 @@ pub type Read = Result<Vec<SourceFile>, LoadError>;
 /// error (its message and each located error's place and message).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fingerprint {
-    /// The files read.
-    Files(Vec<(Arc<str>, Arc<str>)>),
+    /// The files read: layer, name, text.
+    Files(Vec<(usize, Arc<str>, Arc<str>)>),
     /// Why it could not be read.
     Error(String),
 }
@@ -43,7 +44,7 @@ pub fn fingerprint(read: &Read) -> Fingerprint {
         Ok(files) => Fingerprint::Files(
             files
                 .iter()
-                .map(|f| (f.name.clone(), f.text.clone()))
+                .map(|f| (f.layer, f.name.clone(), f.text.clone()))
                 .collect(),
         ),
         Err(e) => {
@@ -62,31 +63,31 @@ pub fn same_files(a: &[SourceFile], b: &[SourceFile]) -> bool {
     a.len() == b.len()
         && a.iter()
             .zip(b)
-            .all(|(x, y)| x.name == y.name && x.text == y.text)
+            .all(|(x, y)| x.layer == y.layer && x.name == y.name && x.text == y.text)
 }
 
-/// Reads `dir` twice, `settle` apart: the second read if both agree, else
-/// `None` (someone is writing).
-pub fn read_twice(dir: &Path, settle: Duration) -> Option<Read> {
-    let first = read_sources(dir);
+/// Reads every layer twice, `settle` apart: the second read if both agree,
+/// else `None` (someone is writing).
+pub fn read_twice(source: &Source, settle: Duration) -> Option<Read> {
+    let first = source.read();
     std::thread::sleep(settle);
-    let second = read_sources(dir);
+    let second = source.read();
     (fingerprint(&first) == fingerprint(&second)).then_some(second)
 }
 
 /// The initial load: the same stable read as a reload, retried `TRIES`
 /// times; a directory that never holds still is loaded as last read (the
 /// daemon must start with something, and a torn file most likely fails).
-pub fn load_dir(dir: &Path, debounce: Duration) -> Result<Policy, LoadError> {
+pub fn load(source: &Source, debounce: Duration) -> Result<Policy, LoadError> {
     for _ in 1..TRIES {
-        if let Some(read) = read_twice(dir, settle(debounce)) {
-            return Policy::from_files(read?);
+        if let Some(read) = read_twice(source, settle(debounce)) {
+            return source.compile(read?);
         }
-        tracing::info!(dir = %dir.display(), "the policy files are changing; waiting for them to settle");
+        tracing::info!("the policy files are changing; waiting for them to settle");
         std::thread::sleep(debounce);
     }
-    tracing::warn!(dir = %dir.display(), "the policy files kept changing; loading them as they are");
-    Policy::from_files(read_sources(dir)?)
+    tracing::warn!("the policy files kept changing; loading them as they are");
+    source.compile(source.read()?)
 }
 
 /// Whether `next` drops more than half of the providers `serving` has: far
@@ -157,11 +158,24 @@ mod tests {
     fn a_directory_that_holds_still_reads_the_same_twice() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.policy"), "").unwrap();
-        let read = read_twice(dir.path(), Duration::from_millis(1)).unwrap();
+        let read = read_twice(
+            &Source {
+                base: Some(dir.path().to_path_buf()),
+                overlays: Vec::new(),
+            },
+            Duration::from_millis(1),
+        )
+        .unwrap();
         assert_eq!(read.unwrap().len(), 1);
         let empty = tempfile::tempdir().unwrap();
-        assert!(read_twice(empty.path(), Duration::from_millis(1))
-            .unwrap()
-            .is_err());
+        assert!(read_twice(
+            &Source {
+                base: Some(empty.path().to_path_buf()),
+                overlays: Vec::new()
+            },
+            Duration::from_millis(1)
+        )
+        .unwrap()
+        .is_err());
     }
 }
