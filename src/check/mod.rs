@@ -11,7 +11,7 @@ pub use error::CheckError;
 
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::suggest;
-use crate::syntax::ast::{self, Action, CondKind, Operand, Test, Value};
+use crate::syntax::ast::{self, Action, CondKind, Literal, Operand, Test};
 use crate::syntax::Span;
 use crate::vocab::{Attr, Category, Kind};
 
@@ -163,9 +163,7 @@ fn cond(c: &ast::Cond, errors: &mut Vec<CheckError>) {
 fn test(attr: Option<Attr>, t: &Test, errors: &mut Vec<CheckError>) {
     match t {
         Test::Matches(v) | Test::NotMatches(v) | Test::ContainsMatch(v) => {
-            if let Some(pattern) = fixed(v, errors) {
-                regex(&pattern, v.span, errors);
-            }
+            regex(&v.text, v.span, errors);
         }
         Test::Eq(v) | Test::Ne(v) | Test::Contains(v) => {
             if attr == Some(Attr::Kind) {
@@ -173,33 +171,19 @@ fn test(attr: Option<Attr>, t: &Test, errors: &mut Vec<CheckError>) {
             }
         }
         Test::In(values) => {
-            for v in values {
-                if fixed(v, errors).is_some() && attr == Some(Attr::Kind) {
-                    kind_value(v, errors);
-                }
+            if attr == Some(Attr::Kind) {
+                values.iter().for_each(|v| kind_value(v, errors));
             }
         }
     }
 }
 
-/// The literal text of a value that must not interpolate.
-fn fixed(v: &Value, errors: &mut Vec<CheckError>) -> Option<String> {
-    let text = v.literal();
-    if text.is_none() {
-        errors.push(CheckError::InterpolationNotAllowed {
-            span: v.span.into(),
-        });
-    }
-    text
-}
-
-fn kind_value(v: &Value, errors: &mut Vec<CheckError>) {
-    let Some(text) = v.literal() else { return };
-    if Kind::from_name(&text).is_none() {
+fn kind_value(v: &Literal, errors: &mut Vec<CheckError>) {
+    if Kind::from_name(&v.text).is_none() {
         errors.push(CheckError::UnknownKind {
-            value: text.clone(),
+            value: v.text.clone(),
             span: v.span.into(),
-            help: did_you_mean(&text, Kind::ALL.iter().map(|k| k.name())),
+            help: did_you_mean(&v.text, Kind::ALL.iter().map(|k| k.name())),
         });
     }
 }

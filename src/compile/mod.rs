@@ -2,8 +2,9 @@
 
 pub mod host_index;
 pub mod ir;
+mod regexes;
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
 use crate::check::{invalid_regex, CheckError};
 use crate::source::{PolicyDiagnostic, SourceFile};
@@ -11,6 +12,8 @@ use crate::syntax::ast::{self, CondKind, Operand, Part, Test};
 use crate::syntax::Span;
 use crate::vocab::{Attr, Category, Kind};
 use host_index::{host_key, HostIndex};
+use regexes::Regexes;
+pub use regexes::{OVERHEAD as REGEX_OVERHEAD, PATTERN_LIMIT as REGEX_PATTERN_LIMIT, POLICY_LIMIT as REGEX_POLICY_LIMIT};
 use ir::{Action, Check, Cond, Piece, Provider, Rule, Sections, Sep, Subject, Template};
 
 /// A compiled policy: what `Policy` evaluates.
@@ -24,19 +27,18 @@ pub struct Program {
     pub index: HostIndex,
 }
 
-/// Regexes may not compile to more than this many bytes, so a hostile
-/// policy cannot make the loader allocate without bound.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 /// Compiles checked files into a program.
 pub fn compile(files: &[(SourceFile, ast::File)]) -> Result<Program, Vec<PolicyDiagnostic>> {
     let mut program = Program::default();
     let mut errors = Vec::new();
     let mut keys = Vec::new();
+    let mut regexes = Regexes::default();
     for (source, file) in files {
         let mut c = Compiler {
             source,
             errors: Vec::new(),
+            regexes: &mut regexes,
         };
         for item in &file.items {
             match item {
@@ -71,6 +73,7 @@ pub fn compile(files: &[(SourceFile, ast::File)]) -> Result<Program, Vec<PolicyD
                 .map(|e| PolicyDiagnostic::new(e, source)),
         );
     }
+    errors.extend(regexes.budget_error.take());
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -90,6 +93,7 @@ pub fn compile(files: &[(SourceFile, ast::File)]) -> Result<Program, Vec<PolicyD
 struct Compiler<'a> {
     source: &'a SourceFile,
     errors: Vec<CheckError>,
+    regexes: &'a mut Regexes,
 }
 
 impl Compiler<'_> {
@@ -179,12 +183,11 @@ impl Compiler<'_> {
                     return Cond::Present(subject);
                 };
                 let is_host = matches!(subject, Subject::Attr(Attr::Host));
-                let text = |v: &ast::Value| {
-                    let t = v.literal().unwrap_or_default();
+                let text = |v: &ast::Literal| {
                     if is_host {
-                        normalize_host(&t)
+                        normalize_host(&v.text)
                     } else {
-                        t
+                        v.text.clone()
                     }
                 };
                 let check = match test {
@@ -210,15 +213,14 @@ impl Compiler<'_> {
         }
     }
 
-    fn regex(&mut self, v: &ast::Value, case_insensitive: bool) -> Option<Regex> {
-        let pattern = v.literal().unwrap_or_default();
-        let built = RegexBuilder::new(&pattern)
-            .case_insensitive(case_insensitive)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build();
-        built
-            .map_err(|e| self.errors.push(invalid_regex(&e.to_string(), v.span)))
-            .ok()
+    fn regex(&mut self, v: &ast::Literal, case_insensitive: bool) -> Option<Regex> {
+        match self.regexes.get(&v.text, case_insensitive, v.span, self.source) {
+            Ok(re) => Some(re),
+            Err(e) => {
+                self.errors.extend(e);
+                None
+            }
+        }
     }
 }
 

@@ -2,11 +2,12 @@
 //! facts, implication and disjointness. Sound but incomplete: `true` means
 //! proven, `false` means "not proven" (the rules then stay quiet).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
-use regex::RegexBuilder;
+use regex::{Regex, RegexBuilder};
 
-use crate::syntax::ast::{Cond, CondKind, Operand, Part, Test, Value};
+use crate::syntax::ast::{Cond, CondKind, Literal, Operand, Part, Test, Value};
 use crate::vocab::{Attr, Kind};
 
 /// A three-valued truth.
@@ -25,6 +26,35 @@ impl Tri {
             Tri::Unknown => Tri::Unknown,
         }
     }
+}
+
+/// A pattern as the lint rules use it: built once per pattern and thread
+/// (the same `match` regex is consulted for every rule of a provider), with
+/// the compiler's per-pattern limits; `None` when it does not build.
+fn regex(pattern: &str, case_insensitive: bool) -> Option<Regex> {
+    thread_local! {
+        static CACHE: RefCell<HashMap<(String, bool), Option<Regex>>> = RefCell::new(HashMap::new());
+    }
+    /// Bounds the cache: a policy with more patterns rebuilds some.
+    const MAX_CACHED: usize = 4096;
+    let key = (pattern.to_string(), case_insensitive);
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+        return hit;
+    }
+    let built = RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .size_limit(crate::compile::REGEX_PATTERN_LIMIT)
+        .dfa_size_limit(crate::compile::REGEX_PATTERN_LIMIT)
+        .build()
+        .ok();
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= MAX_CACHED {
+            c.clear();
+        }
+        c.insert(key, built.clone());
+    });
+    built
 }
 
 /// What is known about the attributes of every request a rule sees.
@@ -60,8 +90,8 @@ impl Facts {
             if let Some((attr, values)) = one_of(part) {
                 self.one_of.push((attr, values));
             } else if let CondKind::Test(Operand::Name(n), Some(Test::Matches(v))) = &part.node {
-                if let (Some(attr), Some(p)) = (Attr::from_name(&n.node), v.literal()) {
-                    self.matches.push((attr, p));
+                if let Some(attr) = Attr::from_name(&n.node) {
+                    self.matches.push((attr, v.text.clone()));
                 }
             }
         }
@@ -107,12 +137,12 @@ fn one_of(c: &Cond) -> Option<(Attr, Vec<String>)> {
 }
 
 /// A value's text as the evaluator compares it (hosts lower-case, no trailing dot).
-fn text(attr: Attr, v: &Value) -> Option<String> {
-    let t = v.literal()?;
+fn text(attr: Attr, v: &Literal) -> Option<String> {
+    let t = &v.text;
     Some(if attr == Attr::Host {
-        t.strip_suffix('.').unwrap_or(&t).to_ascii_lowercase()
+        t.strip_suffix('.').unwrap_or(t).to_ascii_lowercase()
     } else {
-        t
+        t.clone()
     })
 }
 
@@ -137,17 +167,11 @@ pub(super) fn subject(op: &Operand) -> Option<Subject<'_>> {
 /// it cannot be told (interpolation, a bad regex).
 fn holds_on(attr: Option<Attr>, test: Option<&Test>, val: &str) -> Option<bool> {
     let host = attr == Some(Attr::Host);
-    let lit = |v: &Value| match attr {
+    let lit = |v: &Literal| match attr {
         Some(a) => text(a, v),
-        None => v.literal(),
+        None => Some(v.text.clone()),
     };
-    let re = |v: &Value| {
-        RegexBuilder::new(&v.literal()?)
-            .case_insensitive(host)
-            .size_limit(1 << 20)
-            .build()
-            .ok()
-    };
+    let re = |v: &Literal| regex(&v.text, host);
     let items = |s: &str| -> Vec<String> {
         s.split([' ', ','])
             .filter(|i| !i.is_empty())
@@ -236,12 +260,7 @@ fn eval_attr(attr: Attr, test: Option<&Test>, facts: &Facts) -> Tri {
     };
     let refused = |value: &str| {
         facts.matches.iter().any(|(a, pattern)| {
-            *a == attr
-                && RegexBuilder::new(pattern)
-                    .case_insensitive(attr == Attr::Host)
-                    .size_limit(1 << 20)
-                    .build()
-                    .is_ok_and(|re| !re.is_match(value))
+            *a == attr && regex(pattern, attr == Attr::Host).is_some_and(|re| !re.is_match(value))
         })
     };
     if !candidates.is_empty() && candidates.iter().all(|v| refused(v)) {
@@ -289,9 +308,9 @@ fn same_test(a: &Test, b: &Test) -> bool {
         | (Test::Matches(x), Test::Matches(y))
         | (Test::NotMatches(x), Test::NotMatches(y))
         | (Test::Contains(x), Test::Contains(y))
-        | (Test::ContainsMatch(x), Test::ContainsMatch(y)) => same_value(x, y),
+        | (Test::ContainsMatch(x), Test::ContainsMatch(y)) => x.text == y.text,
         (Test::In(x), Test::In(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a.text == b.text)
         }
         _ => false,
     }
@@ -398,7 +417,7 @@ fn test_implies(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test>
     }
     match (ta, tb) {
         (_, None) if attr.is_none() => {
-            matches!(ta, Some(Test::Contains(v)) if v.literal().is_some_and(|t| !t.is_empty()))
+            matches!(ta, Some(Test::Contains(v)) if !v.text.is_empty())
         }
         _ => false,
     }
@@ -426,9 +445,9 @@ fn test_excludes(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test
 
 /// The values a test admits, when there are finitely many.
 fn finite(attr: Option<Attr>, t: Option<&Test>) -> Option<Vec<String>> {
-    let lit = |v: &Value| match attr {
+    let lit = |v: &Literal| match attr {
         Some(a) => text(a, v),
-        None => v.literal(),
+        None => Some(v.text.clone()),
     };
     match t {
         Some(Test::Eq(v)) => Some(vec![lit(v)?]),

@@ -65,10 +65,8 @@ fn block(file: usize, p: &Provider) -> Block<'_> {
             }
             if let CondKind::Test(Operand::Name(n), Some(Test::Matches(v))) = &part.node {
                 if n.node == "host" {
-                    if let Some(pattern) = v.literal() {
-                        key = Key::Pattern(pattern);
-                        continue;
-                    }
+                    key = Key::Pattern(v.text.clone());
+                    continue;
                 }
             }
         }

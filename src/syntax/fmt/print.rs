@@ -9,8 +9,8 @@
 use super::doc::{Doc, Renderer};
 use super::lex::{blank_before, Comment, Lexed, Token};
 use crate::syntax::ast::{
-    Action, Classify, Cond, CondKind, File, Item, Name, Operand, Provider, Rule, Section,
-    Separator, Test, Value,
+    Action, Classify, Cond, CondKind, File, Item, Literal, Name, Operand, Provider, Rule, Section,
+    Separator, Test,
 };
 use crate::syntax::Span;
 
@@ -600,7 +600,7 @@ impl<'a> Printer<'a> {
     }
 
     fn test(&mut self, d: &mut Vec<Doc>, t: &Test) {
-        let value = |p: &mut Self, d: &mut Vec<Doc>, v: &Value| p.leaf(d, v.span);
+        let value = |p: &mut Self, d: &mut Vec<Doc>, v: &Literal| p.leaf(d, v.span);
         match t {
             Test::Eq(v) | Test::Ne(v) | Test::Matches(v) | Test::NotMatches(v) => {
                 let op = match t {

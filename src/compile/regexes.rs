@@ -1,0 +1,123 @@
+//! A policy's regexes, built within one budget: a policy from a pull request
+//! must not be able to make the loader (or a restarting daemon) spend
+//! seconds and gigabytes compiling regexes.
+//!
+//! Each distinct pattern (with its case flag) is built once and shared by
+//! every test that uses it. Before building, its Thompson NFA is compiled
+//! alone with a size limit (cheap, and it stops as soon as the limit is
+//! reached); its size plus a fixed per-regex overhead is charged to the
+//! policy's budget. A pattern over its own limit is `E030`; the first
+//! pattern that does not fit the policy's budget is `E031`, which names the
+//! largest pattern seen, and no further pattern is built.
+
+use std::collections::HashMap;
+
+use regex::{Regex, RegexBuilder};
+use regex_automata::nfa::thompson;
+use regex_automata::util::syntax;
+
+use crate::check::{invalid_regex, CheckError};
+use crate::source::{PolicyDiagnostic, SourceFile};
+use crate::syntax::Span;
+
+/// The largest compiled NFA one pattern may have, in bytes. Real host and
+/// path patterns take a few KiB; a Unicode class repeated many times
+/// (`\w{1,100}`) does not fit.
+pub const PATTERN_LIMIT: usize = 256 * 1024;
+
+/// The budget of the whole policy, in bytes of compiled NFA plus
+/// [`OVERHEAD`] per distinct pattern.
+pub const POLICY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// What one built regex costs beyond its NFA (the engines the `regex` crate
+/// prepares, caches): charged per distinct pattern, so 100 000 tiny
+/// patterns do not fit either.
+pub const OVERHEAD: usize = 4 * 1024;
+
+/// The lazy DFA cache of one regex (allocated when it first matches).
+const DFA_LIMIT: usize = 256 * 1024;
+
+/// The largest pattern measured so far.
+struct Worst {
+    cost: usize,
+    file: SourceFile,
+    span: Span,
+}
+
+/// The regexes of one policy being compiled.
+#[derive(Default)]
+pub(crate) struct Regexes {
+    built: HashMap<(String, bool), Regex>,
+    spent: usize,
+    worst: Option<Worst>,
+    exhausted: bool,
+    /// `E031`, located in the worst pattern's file.
+    pub(crate) budget_error: Option<PolicyDiagnostic>,
+}
+
+impl Regexes {
+    /// The regex for `pattern`, built or shared; `Err(None)` when the
+    /// budget ran out earlier (already reported).
+    pub(crate) fn get(
+        &mut self,
+        pattern: &str,
+        case_insensitive: bool,
+        span: Span,
+        file: &SourceFile,
+    ) -> Result<Regex, Option<CheckError>> {
+        let key = (pattern.to_string(), case_insensitive);
+        if let Some(re) = self.built.get(&key) {
+            return Ok(re.clone());
+        }
+        if self.exhausted {
+            return Err(None);
+        }
+        let nfa = thompson::Compiler::new()
+            .syntax(syntax::Config::new().case_insensitive(case_insensitive))
+            .configure(thompson::Config::new().nfa_size_limit(Some(PATTERN_LIMIT)))
+            .build(pattern);
+        let cost = match nfa {
+            Ok(nfa) => nfa.memory_usage() + OVERHEAD,
+            Err(e) if e.to_string().contains("exceeds size limit") => {
+                return Err(Some(CheckError::RegexTooLarge {
+                    span: span.into(),
+                    limit: PATTERN_LIMIT / 1024,
+                }))
+            }
+            Err(e) => return Err(Some(invalid_regex(&e.to_string(), span))),
+        };
+        if self.worst.as_ref().is_none_or(|w| cost > w.cost) {
+            self.worst = Some(Worst {
+                cost,
+                file: file.clone(),
+                span,
+            });
+        }
+        if self.spent + cost > POLICY_LIMIT {
+            self.exhausted = true;
+            self.budget_error = self.worst.as_ref().map(|w| {
+                let err = CheckError::RegexBudget {
+                    span: w.span.into(),
+                    size: w.cost.div_ceil(1024),
+                    limit: POLICY_LIMIT / (1024 * 1024),
+                    help: format!(
+                        "the budget ran out at {}; this is the largest pattern (each distinct pattern also costs {} KiB): simplify it (e.g. an ASCII class `[a-z0-9_]` for `\\w`), share one pattern between rules, or split the policy",
+                        file.location(span),
+                        OVERHEAD / 1024
+                    ),
+                };
+                PolicyDiagnostic::new(err, &w.file)
+            });
+            return Err(None);
+        }
+        self.spent += cost;
+        let re = RegexBuilder::new(pattern)
+            .case_insensitive(case_insensitive)
+            .size_limit(2 * PATTERN_LIMIT)
+            .dfa_size_limit(DFA_LIMIT)
+            .build()
+            .map_err(|e| Some(invalid_regex(&e.to_string(), span)))?;
+        self.built.insert(key, re.clone());
+        Ok(re)
+    }
+}
