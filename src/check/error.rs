@@ -104,6 +104,21 @@ pub enum CheckError {
         #[help]
         help: String,
     },
+    /// `add`/`remove` with a fixed item that is not exactly one list item.
+    #[error("`{action}` takes one list item, but this is {what}")]
+    #[diagnostic(
+        code(policy::E018),
+        help("lists are split on spaces and commas: write one `{action}` rule per item")
+    )]
+    NotOneItem {
+        /// `add` or `remove`.
+        action: &'static str,
+        /// `empty`, `several items`.
+        what: &'static str,
+        /// The value.
+        #[label("not one item")]
+        span: SourceSpan,
+    },
     /// One regex whose compiled form is over the per-pattern limit.
     #[error("this regular expression is too large to compile")]
     #[diagnostic(

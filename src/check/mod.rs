@@ -92,6 +92,9 @@ fn rule(r: &ast::Rule, place: Place, errors: &mut Vec<CheckError>) {
     if let Some(c) = &r.guard {
         cond(c, errors);
     }
+    if let Action::Add(v, _) | Action::Remove(v, _) = &r.action.node {
+        one_item(&r.action.node, v, errors);
+    }
     let is_callback = place == Place::Section(Kind::Callback);
     let action = &r.action;
     let keyword = action_keyword(&action.node);
@@ -118,6 +121,26 @@ fn rule(r: &ast::Rule, place: Place, errors: &mut Vec<CheckError>) {
         }),
         _ => {}
     }
+}
+
+/// A fixed `add`/`remove` item must be one list item (interpolated ones are
+/// checked on each request: see `eval::actions`).
+fn one_item(action: &Action, v: &ast::Value, errors: &mut Vec<CheckError>) {
+    let Some(text) = v.literal() else { return };
+    let what = if text.is_empty() {
+        "empty"
+    } else if text.split([' ', ',']).filter(|i| !i.is_empty()).count() > 1 {
+        "several items"
+    } else if text.contains([' ', ',']) {
+        "an item with a separator around it"
+    } else {
+        return;
+    };
+    errors.push(CheckError::NotOneItem {
+        action: action_keyword(action),
+        what,
+        span: v.span.into(),
+    });
 }
 
 /// The keyword that starts an action, for messages.

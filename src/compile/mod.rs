@@ -12,9 +12,12 @@ use crate::syntax::ast::{self, CondKind, Operand, Part, Test};
 use crate::syntax::Span;
 use crate::vocab::{Attr, Category, Kind};
 use host_index::{host_key, HostIndex};
-use regexes::Regexes;
-pub use regexes::{OVERHEAD as REGEX_OVERHEAD, PATTERN_LIMIT as REGEX_PATTERN_LIMIT, POLICY_LIMIT as REGEX_POLICY_LIMIT};
 use ir::{Action, Check, Cond, Piece, Provider, Rule, Sections, Sep, Subject, Template};
+use regexes::Regexes;
+pub use regexes::{
+    RegexLimits, OVERHEAD as REGEX_OVERHEAD, PATTERN_LIMIT as REGEX_PATTERN_LIMIT,
+    POLICY_LIMIT as REGEX_POLICY_LIMIT,
+};
 
 /// A compiled policy: what `Policy` evaluates.
 #[derive(Debug, Clone, Default)]
@@ -27,13 +30,20 @@ pub struct Program {
     pub index: HostIndex,
 }
 
-
 /// Compiles checked files into a program.
 pub fn compile(files: &[(SourceFile, ast::File)]) -> Result<Program, Vec<PolicyDiagnostic>> {
+    compile_with(files, RegexLimits::default())
+}
+
+/// [`compile`] with other regex limits (tests use small ones).
+pub fn compile_with(
+    files: &[(SourceFile, ast::File)],
+    limits: RegexLimits,
+) -> Result<Program, Vec<PolicyDiagnostic>> {
     let mut program = Program::default();
     let mut errors = Vec::new();
     let mut keys = Vec::new();
-    let mut regexes = Regexes::default();
+    let mut regexes = Regexes::new(limits);
     for (source, file) in files {
         let mut c = Compiler {
             source,
@@ -214,7 +224,10 @@ impl Compiler<'_> {
     }
 
     fn regex(&mut self, v: &ast::Literal, case_insensitive: bool) -> Option<Regex> {
-        match self.regexes.get(&v.text, case_insensitive, v.span, self.source) {
+        match self
+            .regexes
+            .get(&v.text, case_insensitive, v.span, self.source)
+        {
             Ok(re) => Some(re),
             Err(e) => {
                 self.errors.extend(e);

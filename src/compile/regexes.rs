@@ -26,8 +26,28 @@ use crate::syntax::Span;
 pub const PATTERN_LIMIT: usize = 256 * 1024;
 
 /// The budget of the whole policy, in bytes of compiled NFA plus
-/// [`OVERHEAD`] per distinct pattern.
+/// [`OVERHEAD`] per distinct pattern. A pattern refused for its size is
+/// charged [`PATTERN_LIMIT`] (measuring it took that much work), so a file of
+/// oversized patterns stops early too.
 pub const POLICY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// The limits a policy's regexes are built within.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegexLimits {
+    /// Largest compiled NFA of one pattern, in bytes (`E030` past it).
+    pub pattern_bytes: usize,
+    /// Budget of the whole policy, in bytes (`E031` past it).
+    pub policy_bytes: usize,
+}
+
+impl Default for RegexLimits {
+    fn default() -> Self {
+        Self {
+            pattern_bytes: PATTERN_LIMIT,
+            policy_bytes: POLICY_LIMIT,
+        }
+    }
+}
 
 /// What one built regex costs beyond its NFA (the engines the `regex` crate
 /// prepares, caches): charged per distinct pattern, so 100 000 tiny
@@ -45,8 +65,8 @@ struct Worst {
 }
 
 /// The regexes of one policy being compiled.
-#[derive(Default)]
 pub(crate) struct Regexes {
+    limits: RegexLimits,
     built: HashMap<(String, bool), Regex>,
     spent: usize,
     worst: Option<Worst>,
@@ -56,6 +76,18 @@ pub(crate) struct Regexes {
 }
 
 impl Regexes {
+    /// No regex built yet.
+    pub(crate) fn new(limits: RegexLimits) -> Self {
+        Self {
+            limits,
+            built: HashMap::new(),
+            spent: 0,
+            worst: None,
+            exhausted: false,
+            budget_error: None,
+        }
+    }
+
     /// The regex for `pattern`, built or shared; `Err(None)` when the
     /// budget ran out earlier (already reported).
     pub(crate) fn get(
@@ -74,16 +106,11 @@ impl Regexes {
         }
         let nfa = thompson::Compiler::new()
             .syntax(syntax::Config::new().case_insensitive(case_insensitive))
-            .configure(thompson::Config::new().nfa_size_limit(Some(PATTERN_LIMIT)))
+            .configure(thompson::Config::new().nfa_size_limit(Some(self.limits.pattern_bytes)))
             .build(pattern);
-        let cost = match nfa {
-            Ok(nfa) => nfa.memory_usage() + OVERHEAD,
-            Err(e) if e.to_string().contains("exceeds size limit") => {
-                return Err(Some(CheckError::RegexTooLarge {
-                    span: span.into(),
-                    limit: PATTERN_LIMIT / 1024,
-                }))
-            }
+        let (cost, too_large) = match nfa {
+            Ok(nfa) => (nfa.memory_usage() + OVERHEAD, false),
+            Err(e) if e.size_limit().is_some() => (self.limits.pattern_bytes, true),
             Err(e) => return Err(Some(invalid_regex(&e.to_string(), span))),
         };
         if self.worst.as_ref().is_none_or(|w| cost > w.cost) {
@@ -93,13 +120,13 @@ impl Regexes {
                 span,
             });
         }
-        if self.spent + cost > POLICY_LIMIT {
+        if self.spent + cost > self.limits.policy_bytes {
             self.exhausted = true;
             self.budget_error = self.worst.as_ref().map(|w| {
                 let err = CheckError::RegexBudget {
                     span: w.span.into(),
                     size: w.cost.div_ceil(1024),
-                    limit: POLICY_LIMIT / (1024 * 1024),
+                    limit: self.limits.policy_bytes.div_ceil(1024 * 1024),
                     help: format!(
                         "the budget ran out at {}; this is the largest pattern (each distinct pattern also costs {} KiB): simplify it (e.g. an ASCII class `[a-z0-9_]` for `\\w`), share one pattern between rules, or split the policy",
                         file.location(span),
@@ -111,9 +138,15 @@ impl Regexes {
             return Err(None);
         }
         self.spent += cost;
+        if too_large {
+            return Err(Some(CheckError::RegexTooLarge {
+                span: span.into(),
+                limit: self.limits.pattern_bytes.div_ceil(1024),
+            }));
+        }
         let re = RegexBuilder::new(pattern)
             .case_insensitive(case_insensitive)
-            .size_limit(2 * PATTERN_LIMIT)
+            .size_limit(2 * self.limits.pattern_bytes)
             .dfa_size_limit(DFA_LIMIT)
             .build()
             .map_err(|e| Some(invalid_regex(&e.to_string(), span)))?;

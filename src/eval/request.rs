@@ -150,6 +150,8 @@ pub struct Request {
     pub(crate) target: Target,
     pub(crate) body: Option<String>,
     pub(crate) params: Vec<RawParam>,
+    /// The limits it was read with; they also cap what rules may write.
+    pub(crate) limits: Limits,
 }
 
 impl Request {
@@ -167,6 +169,7 @@ impl Request {
             target,
             body: None,
             params,
+            limits: *limits,
         })
     }
 
@@ -185,6 +188,7 @@ impl Request {
             target,
             body: Some(body.to_string()),
             params,
+            limits: *limits,
         })
     }
 

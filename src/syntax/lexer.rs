@@ -78,10 +78,12 @@ pub fn tokenize(text: &str) -> Tokens {
             i += c.len_utf8();
             continue;
         }
-        let prev = out.tokens.last().map(|t| text.get(t.span.start..t.span.end).unwrap_or(""));
-        let value_pos = prev.is_some_and(|p| {
-            VALUE_AFTER.contains(&p) || (value_list && (p == "[" || p == ","))
-        });
+        let prev = out
+            .tokens
+            .last()
+            .map(|t| text.get(t.span.start..t.span.end).unwrap_or(""));
+        let value_pos = prev
+            .is_some_and(|p| VALUE_AFTER.contains(&p) || (value_list && (p == "[" || p == ",")));
         let (kind, end) = match c {
             '#' => {
                 let end = text

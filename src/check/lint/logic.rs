@@ -345,6 +345,31 @@ pub(super) fn implies(a: &Cond, b: &Cond) -> bool {
     imp(a, b, &Cell::new(BUDGET))
 }
 
+/// [`implies`], spending from a caller's budget (one per rule, so a rule
+/// compared with hundreds of others stays bounded as a whole).
+pub(super) fn implies_in(a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
+    let own = Cell::new(BUDGET.min(budget.get()));
+    let r = imp(a, b, &own);
+    budget.set(
+        budget
+            .get()
+            .saturating_sub(BUDGET.min(budget.get()) - own.get()),
+    );
+    r
+}
+
+/// [`disjoint`], spending from a caller's budget.
+pub(super) fn disjoint_in(a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
+    let own = Cell::new(BUDGET.min(budget.get()));
+    let r = dis(a, b, &own);
+    budget.set(
+        budget
+            .get()
+            .saturating_sub(BUDGET.min(budget.get()) - own.get()),
+    );
+    r
+}
+
 fn spend(budget: &Cell<usize>) -> bool {
     let left = budget.get();
     budget.set(left.saturating_sub(1));
@@ -457,6 +482,7 @@ fn finite(attr: Option<Attr>, t: Option<&Test>) -> Option<Vec<String>> {
 }
 
 /// Whether no request satisfies both `a` and `b` (read at the same moment).
+#[cfg(test)]
 pub(super) fn disjoint(a: &Cond, b: &Cond) -> bool {
     dis(a, b, &Cell::new(BUDGET))
 }

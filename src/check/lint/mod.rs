@@ -14,6 +14,7 @@ mod logic;
 mod names;
 mod providers;
 mod reach;
+mod secrets;
 #[cfg(test)]
 mod tests;
 mod walk;
@@ -35,6 +36,9 @@ use crate::syntax::Span;
 pub enum Level {
     /// Not reported.
     Allow,
+    /// Reported for information; never fails `policyc lint` (e.g. that an
+    /// analysis was cut short by its budget).
+    Note,
     /// Reported; fails `policyc lint` only with `--deny-warnings`.
     Warn,
     /// Reported; always fails `policyc lint`.
@@ -46,6 +50,7 @@ impl Level {
     pub fn name(self) -> &'static str {
         match self {
             Level::Allow => "allow",
+            Level::Note => "note",
             Level::Warn => "warn",
             Level::Error => "error",
         }
@@ -129,8 +134,16 @@ pub const L008: LintRule = LintRule {
     summary: "an ignore comment that silences nothing or names an unknown rule",
 };
 
+/// `L009` `secret-in-reason`: a secret parameter interpolated into a `deny` reason or a `hint`.
+pub const L009: LintRule = LintRule {
+    code: "L009",
+    name: "secret-in-reason",
+    default_level: Level::Error,
+    summary: "a secret parameter interpolated into a `deny` reason or a `hint`",
+};
+
 /// Every lint rule, in code order.
-pub const RULES: &[LintRule] = &[L001, L002, L003, L004, L005, L006, L007, L008];
+pub const RULES: &[LintRule] = &[L001, L002, L003, L004, L005, L006, L007, L008, L009];
 
 /// The rule with this code (`L001`, `policy::L001`) or name.
 pub fn rule(code_or_name: &str) -> Option<&'static LintRule> {
@@ -291,8 +304,10 @@ pub fn lint_with_ast(
         let src = files.get(file).map_or("", |f| f.text.as_ref());
         host_regex::lint(file, src, tree, &mut raw);
         names::lint(file, src, tree, &mut raw);
+        secrets::lint(file, tree, &mut raw);
     }
-    reach::lint(files, &trees, &mut raw);
+    let mut over_budget = Vec::new();
+    reach::lint(files, &trees, &mut raw, &mut over_budget);
     providers::lint(&trees, opts.tested.as_ref(), &mut raw);
 
     for r in ignore::apply(files, &trees, raw) {
@@ -312,8 +327,35 @@ pub fn lint_with_ast(
             help: r.help,
         });
     }
+    if let Some(&(file, span)) = over_budget.first() {
+        out.push(budget_note(file, span, over_budget.len()));
+    }
     out.sort_by(|a, b| (a.file, a.span.start, &a.code).cmp(&(b.file, b.span.start, &b.code)));
     (out, parsed)
+}
+
+/// The code of the note saying the reasoning of `L004`/`L005` was cut short.
+pub const BUDGET_NOTE: &str = "lint::budget";
+
+/// One note for every rule whose `L004`/`L005` reasoning ran out of its
+/// budget, at the first of them.
+fn budget_note(file: usize, span: Span, rules: usize) -> Finding {
+    Finding {
+        code: BUDGET_NOTE.to_string(),
+        name: None,
+        level: Level::Note,
+        file,
+        span,
+        message: format!(
+            "{rules} rule{} {} compared with only part of the rules before {}: `L004` and `L005` may miss findings there",
+            if rules == 1 { "" } else { "s" },
+            if rules == 1 { "was" } else { "were" },
+            if rules == 1 { "it" } else { "them" },
+        ),
+        label: Some("analysis budget ran out here first".into()),
+        related: Vec::new(),
+        help: Some("each rule gets a fixed reasoning budget so lint stays fast on large policies; very long sections or very large conditions use it up".into()),
+    }
 }
 
 /// A load error (syntax or check) as a finding of level `Error`.
