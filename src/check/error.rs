@@ -133,7 +133,7 @@ pub enum CheckError {
         limit: usize,
     },
     /// The policy's regexes together are over the policy's regex budget.
-    #[error("the policy's regular expressions exceed the {limit} MiB budget")]
+    #[error("the policy's regular expressions exceed the budget ({limit} MiB compiled, {patterns} distinct patterns)")]
     #[diagnostic(code(policy::E031))]
     RegexBudget {
         /// The largest pattern seen.
@@ -143,6 +143,8 @@ pub enum CheckError {
         size: usize,
         /// The budget in MiB.
         limit: usize,
+        /// The most distinct patterns.
+        patterns: usize,
         /// Where the budget ran out, and what to do.
         #[help]
         help: String,

@@ -15,7 +15,7 @@ use host_index::{host_key, HostIndex};
 use ir::{Action, Check, Cond, Piece, Provider, Rule, Sections, Sep, Subject, Template};
 use regexes::Regexes;
 pub use regexes::{
-    RegexLimits, OVERHEAD as REGEX_OVERHEAD, PATTERN_LIMIT as REGEX_PATTERN_LIMIT,
+    RegexLimits, MAX_PATTERNS as REGEX_MAX_PATTERNS, PATTERN_LIMIT as REGEX_PATTERN_LIMIT,
     POLICY_LIMIT as REGEX_POLICY_LIMIT,
 };
 

@@ -308,7 +308,8 @@ pub fn lint_with_ast(
     }
     let mut over_budget = Vec::new();
     reach::lint(files, &trees, &mut raw, &mut over_budget);
-    providers::lint(&trees, opts.tested.as_ref(), &mut raw);
+    providers::lint(&trees, opts.tested.as_ref(), &mut raw, &mut over_budget);
+    over_budget.sort_unstable_by_key(|(f, s)| (*f, s.start));
 
     for r in ignore::apply(files, &trees, raw) {
         let level = opts.config.level(r.rule);
@@ -337,8 +338,8 @@ pub fn lint_with_ast(
 /// The code of the note saying the reasoning of `L004`/`L005` was cut short.
 pub const BUDGET_NOTE: &str = "lint::budget";
 
-/// One note for every rule whose `L004`/`L005` reasoning ran out of its
-/// budget, at the first of them.
+/// One note for every rule (`L004`, `L005`) or provider (`L006`) whose
+/// comparisons were cut short by their budget, at the first of them.
 fn budget_note(file: usize, span: Span, rules: usize) -> Finding {
     Finding {
         code: BUDGET_NOTE.to_string(),
@@ -347,10 +348,10 @@ fn budget_note(file: usize, span: Span, rules: usize) -> Finding {
         file,
         span,
         message: format!(
-            "{rules} rule{} {} compared with only part of the rules before {}: `L004` and `L005` may miss findings there",
+            "{rules} rule{} or provider{} {} compared with only part of the others: `L004`, `L005` and `L006` may miss findings there",
+            if rules == 1 { "" } else { "s" },
             if rules == 1 { "" } else { "s" },
             if rules == 1 { "was" } else { "were" },
-            if rules == 1 { "it" } else { "them" },
         ),
         label: Some("analysis budget ran out here first".into()),
         related: Vec::new(),
