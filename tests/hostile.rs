@@ -384,3 +384,51 @@ fn l009_secret_in_reason() {
         .file("tests/cases.json", &tests_for(&["p"]));
     insta::assert_snapshot!(f.run(&["lint", "."]).all());
 }
+
+// ---- lint stays near-linear, and says when it cut an analysis short ------------
+
+fn budget_notes(text: &str) -> Vec<lint::Finding> {
+    lint::lint(&[SourceFile::new("a.policy", text)], &Options::default())
+        .into_iter()
+        .filter(|f| f.code == lint::BUDGET_NOTE)
+        .collect()
+}
+
+#[test]
+fn many_providers_on_one_host_are_compared_a_bounded_number_of_times() {
+    let text: String = (0..300)
+        .map(|n| {
+            format!(
+                "provider \"p{n}\" {{\n  match host == \"a.example\" and path == \"/p{n}\"\n}}\n"
+            )
+        })
+        .collect();
+    let notes = budget_notes(&text);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].level, lint::Level::Note);
+    assert!(
+        notes[0].message.starts_with("43 rules or providers were"),
+        "{}",
+        notes[0].message
+    );
+    // A small policy is checked completely: no note.
+    assert!(budget_notes(&text[..text.len() / 10]).is_empty());
+}
+
+#[test]
+fn a_rule_with_costly_comparisons_runs_out_of_budget_and_says_so() {
+    // Each rule's `or` shares 59 names with the others: proving (or failing
+    // to prove) one implies another takes thousands of steps per pair.
+    let wide: Vec<String> = (0..59).map(|i| format!("b{i}")).collect();
+    let text: String = (0..40)
+        .map(|k| {
+            format!(
+                "deny \"x\" if ({} or z{k}) and a == \"{k}\"\n",
+                wide.join(" or ")
+            )
+        })
+        .collect();
+    let notes = budget_notes(&text);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].level, lint::Level::Note);
+}
