@@ -83,13 +83,32 @@ fn deep_nesting_is_a_syntax_error_on_a_small_stack() {
 #[test]
 fn nesting_at_the_limit_still_loads() {
     on_small_stack(|| {
-        let text = format!("deny \"x\" if {}a{}\n", "not (".repeat(64), ")".repeat(64));
+        // Every level adds a `not`, an `or` and an `and` to the tree: the
+        // deepest AST the limit admits, walked by every pass.
+        let text = format!(
+            "deny \"x\" if {}a{}\ndeny \"y\" if {}a{}\n",
+            "not (b or c and ".repeat(64),
+            ")".repeat(64),
+            "not (b or c and ".repeat(64),
+            ")".repeat(64)
+        );
+        let findings = lint::lint(
+            &[SourceFile::new("a.policy", text.as_str())],
+            &Options::default(),
+        );
+        assert!(
+            findings.iter().all(|f| !f.code.starts_with('E')),
+            "{findings:?}"
+        );
         let policy = Policy::parse("a.policy", &text).unwrap();
         let out = policy.apply(&Request::authorize("https://h.example/?a=1").unwrap());
-        // 64 negations of `a`: an even count, so `a` itself.
+        // Without `b` and `c`, 64 negations of `a`: an even count, so `a`.
         assert!(out.denied().is_some());
+        // The formatter adds no clarifying parentheses past the limit.
         let formatted = syntax::fmt::format(&text).unwrap();
         assert_eq!(syntax::fmt::format(&formatted).unwrap(), formatted);
+        let meaning = |t: &str| syntax::fmt::without_spans(&syntax::parse(t).unwrap());
+        assert_eq!(meaning(&formatted), meaning(&text));
     });
 }
 
