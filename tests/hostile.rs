@@ -77,6 +77,21 @@ fn deep_nesting_is_a_syntax_error_on_a_small_stack() {
             let err = Policy::parse("a.policy", &text).expect_err(what);
             assert_eq!(err.diagnostics().len(), 1, "{what}");
         }
+        // A run of `not` is not nesting: the grammar reads it as a list and
+        // the parser folds pairs, so 10 000 of them load (as `a`).
+        let text = format!("deny \"x\" if {}a\n", "not ".repeat(10_000));
+        let policy = Policy::parse("a.policy", &text).unwrap();
+        let out = policy.apply(&Request::authorize("https://h.example/?a=1").unwrap());
+        assert!(out.denied().is_some());
+        assert!(syntax::fmt::format(&text).is_ok());
+        let findings = lint::lint(
+            &[SourceFile::new("a.policy", text.as_str())],
+            &Options::default(),
+        );
+        assert!(
+            findings.iter().all(|f| !f.code.starts_with('E')),
+            "{findings:?}"
+        );
     });
 }
 
