@@ -28,31 +28,57 @@ impl Tri {
     }
 }
 
-/// A pattern as the lint rules use it: built once per pattern and thread
-/// (the same `match` regex is consulted for every rule of a provider), with
-/// the compiler's per-pattern limits; `None` when it does not build.
+/// Built (or refused) patterns by (pattern, case-insensitive), and the bytes
+/// of compiled NFA spent on them.
+type RegexCache = (HashMap<(String, bool), Option<Regex>>, usize);
+
+thread_local! {
+    /// Patterns built so far by the lint rules of this thread's current
+    /// [`super::lint`] call, with the bytes of compiled NFA they cost.
+    static REGEXES: RefCell<RegexCache> = RefCell::new((HashMap::new(), 0));
+}
+
+/// Forgets the patterns of an earlier lint run (each run has its own budget).
+pub(super) fn reset_regexes() {
+    REGEXES.with(|r| *r.borrow_mut() = (HashMap::new(), 0));
+}
+
+/// A pattern as the lint rules use it: built once per lint run (the same
+/// `match` regex is consulted for every rule of a provider), within the
+/// compiler's per-pattern and per-policy budgets (lint runs before the
+/// compiler could refuse them); `None` when it does not build or does not
+/// fit, which makes the rules that need it stay quiet.
 fn regex(pattern: &str, case_insensitive: bool) -> Option<Regex> {
-    thread_local! {
-        static CACHE: RefCell<HashMap<(String, bool), Option<Regex>>> = RefCell::new(HashMap::new());
-    }
-    /// Bounds the cache: a policy with more patterns rebuilds some.
-    const MAX_CACHED: usize = 4096;
+    use crate::compile::{REGEX_MAX_PATTERNS, REGEX_PATTERN_LIMIT, REGEX_POLICY_LIMIT};
+    use regex_automata::nfa::thompson;
     let key = (pattern.to_string(), case_insensitive);
-    if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+    if let Some(hit) = REGEXES.with(|r| r.borrow().0.get(&key).cloned()) {
         return hit;
     }
-    let built = RegexBuilder::new(pattern)
-        .case_insensitive(case_insensitive)
-        .size_limit(crate::compile::REGEX_PATTERN_LIMIT)
-        .dfa_size_limit(crate::compile::REGEX_PATTERN_LIMIT)
-        .build()
-        .ok();
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= MAX_CACHED {
-            c.clear();
-        }
-        c.insert(key, built.clone());
+    let (count, spent) = REGEXES.with(|r| {
+        let r = r.borrow();
+        (r.0.len(), r.1)
+    });
+    let cost = thompson::Compiler::new()
+        .syntax(regex_automata::util::syntax::Config::new().case_insensitive(case_insensitive))
+        .configure(thompson::Config::new().nfa_size_limit(Some(REGEX_PATTERN_LIMIT)))
+        .build(pattern)
+        .map_or(REGEX_PATTERN_LIMIT, |nfa| nfa.memory_usage());
+    let fits = spent + cost <= REGEX_POLICY_LIMIT && count < REGEX_MAX_PATTERNS;
+    let built = if fits {
+        RegexBuilder::new(pattern)
+            .case_insensitive(case_insensitive)
+            .size_limit(2 * REGEX_PATTERN_LIMIT)
+            .dfa_size_limit(REGEX_PATTERN_LIMIT)
+            .build()
+            .ok()
+    } else {
+        None
+    };
+    REGEXES.with(|r| {
+        let mut r = r.borrow_mut();
+        r.0.insert(key, built.clone());
+        r.1 = r.1.saturating_add(cost);
     });
     built
 }

@@ -274,6 +274,7 @@ pub fn lint_with_ast(
     files: &[SourceFile],
     opts: &Options,
 ) -> (Vec<Finding>, Vec<(SourceFile, ast::File)>) {
+    logic::reset_regexes();
     let mut out = Vec::new();
     let mut parsed: Vec<(SourceFile, ast::File)> = Vec::with_capacity(files.len());
     let mut parsed_index = Vec::with_capacity(files.len());
