@@ -59,6 +59,11 @@ fn regex(pattern: &str, case_insensitive: bool) -> Option<Regex> {
         let r = r.borrow();
         (r.0.len(), r.1)
     });
+    if spent >= REGEX_POLICY_LIMIT || count >= REGEX_MAX_PATTERNS {
+        // Spent: not even measured (that costs as much as building the NFA).
+        REGEXES.with(|r| r.borrow_mut().0.insert(key, None));
+        return None;
+    }
     let cost = thompson::Compiler::new()
         .syntax(regex_automata::util::syntax::Config::new().case_insensitive(case_insensitive))
         .configure(thompson::Config::new().nfa_size_limit(Some(REGEX_PATTERN_LIMIT)))
