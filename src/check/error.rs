@@ -89,17 +89,8 @@ pub enum CheckError {
         #[help]
         help: String,
     },
-    /// `${…}` where only a fixed text is allowed (regexes, lists, names).
-    #[error("interpolation is not allowed here")]
-    #[diagnostic(
-        code(policy::E016),
-        help("regexes, `in` lists and provider names must be fixed text; compare parameters with separate conditions")
-    )]
-    InterpolationNotAllowed {
-        /// The literal.
-        #[label("this value interpolates `${{…}}`")]
-        span: SourceSpan,
-    },
+    // E016 (interpolation where fixed text is required) is refused by the
+    // parser: see `SyntaxError::InterpolationNotAllowed`.
     /// `kind == "…"` with a value that is not a request kind.
     #[error("`{value}` is not a request kind")]
     #[diagnostic(code(policy::E017))]
@@ -110,6 +101,51 @@ pub enum CheckError {
         #[label("never equal to `kind`")]
         span: SourceSpan,
         /// "did you mean" or the list.
+        #[help]
+        help: String,
+    },
+    /// `add`/`remove` with a fixed item that is not exactly one list item.
+    #[error("`{action}` takes one list item, but this is {what}")]
+    #[diagnostic(
+        code(policy::E018),
+        help("lists are split on spaces and commas: write one `{action}` rule per item")
+    )]
+    NotOneItem {
+        /// `add` or `remove`.
+        action: &'static str,
+        /// `empty`, `several items`.
+        what: &'static str,
+        /// The value.
+        #[label("not one item")]
+        span: SourceSpan,
+    },
+    /// One regex whose compiled form is over the per-pattern limit.
+    #[error("this regular expression is too large to compile")]
+    #[diagnostic(
+        code(policy::E030),
+        help("compiled, it would exceed {limit} KiB; large repetitions of classes (`\\w{{1,100}}`, `.{{500}}`) are the usual cause: use an ASCII class such as `[a-z0-9_]`, `+` instead of a counted repetition, or a shorter pattern")
+    )]
+    RegexTooLarge {
+        /// The literal.
+        #[label("over the size limit")]
+        span: SourceSpan,
+        /// The limit in KiB.
+        limit: usize,
+    },
+    /// The policy's regexes together are over the policy's regex budget.
+    #[error("the policy's regular expressions exceed the budget ({limit} MiB compiled, {patterns} distinct patterns)")]
+    #[diagnostic(code(policy::E031))]
+    RegexBudget {
+        /// The largest pattern seen.
+        #[label("the largest pattern: {size} KiB compiled")]
+        span: SourceSpan,
+        /// Its compiled size in KiB.
+        size: usize,
+        /// The budget in MiB.
+        limit: usize,
+        /// The most distinct patterns.
+        patterns: usize,
+        /// Where the budget ran out, and what to do.
         #[help]
         help: String,
     },

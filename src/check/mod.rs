@@ -13,7 +13,7 @@ pub use overlay::OverlayError;
 
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::suggest;
-use crate::syntax::ast::{self, Action, CondKind, Operand, Test, Value};
+use crate::syntax::ast::{self, Action, CondKind, Literal, Operand, Test};
 use crate::syntax::Span;
 use crate::vocab::{Attr, Category, Kind};
 
@@ -99,6 +99,9 @@ fn rule(r: &ast::Rule, place: Place, errors: &mut Vec<CheckError>) {
     if let Some(c) = &r.guard {
         cond(c, errors);
     }
+    if let Action::Add(v, _) | Action::Remove(v, _) = &r.action.node {
+        one_item(&r.action.node, v, errors);
+    }
     let is_callback = place == Place::Section(Kind::Callback);
     let action = &r.action;
     let keyword = action_keyword(&action.node);
@@ -125,6 +128,26 @@ fn rule(r: &ast::Rule, place: Place, errors: &mut Vec<CheckError>) {
         }),
         _ => {}
     }
+}
+
+/// A fixed `add`/`remove` item must be one list item (interpolated ones are
+/// checked on each request: see `eval::actions`).
+fn one_item(action: &Action, v: &ast::Value, errors: &mut Vec<CheckError>) {
+    let Some(text) = v.literal() else { return };
+    let what = if text.is_empty() {
+        "empty"
+    } else if text.split([' ', ',']).filter(|i| !i.is_empty()).count() > 1 {
+        "several items"
+    } else if text.contains([' ', ',']) {
+        "an item with a separator around it"
+    } else {
+        return;
+    };
+    errors.push(CheckError::NotOneItem {
+        action: action_keyword(action),
+        what,
+        span: v.span.into(),
+    });
 }
 
 /// The keyword that starts an action, for messages.
@@ -170,9 +193,7 @@ fn cond(c: &ast::Cond, errors: &mut Vec<CheckError>) {
 fn test(attr: Option<Attr>, t: &Test, errors: &mut Vec<CheckError>) {
     match t {
         Test::Matches(v) | Test::NotMatches(v) | Test::ContainsMatch(v) => {
-            if let Some(pattern) = fixed(v, errors) {
-                regex(&pattern, v.span, errors);
-            }
+            regex(&v.text, v.span, errors);
         }
         Test::Eq(v) | Test::Ne(v) | Test::Contains(v) => {
             if attr == Some(Attr::Kind) {
@@ -180,33 +201,19 @@ fn test(attr: Option<Attr>, t: &Test, errors: &mut Vec<CheckError>) {
             }
         }
         Test::In(values) | Test::Within(values) => {
-            for v in values {
-                if fixed(v, errors).is_some() && attr == Some(Attr::Kind) {
-                    kind_value(v, errors);
-                }
+            if attr == Some(Attr::Kind) {
+                values.iter().for_each(|v| kind_value(v, errors));
             }
         }
     }
 }
 
-/// The literal text of a value that must not interpolate.
-fn fixed(v: &Value, errors: &mut Vec<CheckError>) -> Option<String> {
-    let text = v.literal();
-    if text.is_none() {
-        errors.push(CheckError::InterpolationNotAllowed {
-            span: v.span.into(),
-        });
-    }
-    text
-}
-
-fn kind_value(v: &Value, errors: &mut Vec<CheckError>) {
-    let Some(text) = v.literal() else { return };
-    if Kind::from_name(&text).is_none() {
+fn kind_value(v: &Literal, errors: &mut Vec<CheckError>) {
+    if Kind::from_name(&v.text).is_none() {
         errors.push(CheckError::UnknownKind {
-            value: text.clone(),
+            value: v.text.clone(),
             span: v.span.into(),
-            help: did_you_mean(&text, Kind::ALL.iter().map(|k| k.name())),
+            help: did_you_mean(&v.text, Kind::ALL.iter().map(|k| k.name())),
         });
     }
 }

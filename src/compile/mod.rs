@@ -2,8 +2,9 @@
 
 pub mod host_index;
 pub mod ir;
+mod regexes;
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
 use crate::check::{invalid_regex, CheckError, OverlayError};
 use crate::source::{PolicyDiagnostic, SourceFile};
@@ -12,6 +13,11 @@ use crate::syntax::Span;
 use crate::vocab::{Attr, Category, Kind};
 use host_index::{host_key, host_key_any, shared_host, HostIndex};
 use ir::{Action, Check, Cond, Matcher, Piece, Provider, Rule, Sections, Sep, Subject, Template};
+use regexes::Regexes;
+pub use regexes::{
+    RegexLimits, MAX_PATTERNS as REGEX_MAX_PATTERNS, PATTERN_LIMIT as REGEX_PATTERN_LIMIT,
+    POLICY_LIMIT as REGEX_POLICY_LIMIT,
+};
 
 /// A compiled policy: what `Policy` evaluates.
 #[derive(Debug, Clone, Default)]
@@ -24,19 +30,22 @@ pub struct Program {
     pub index: HostIndex,
 }
 
-/// Regexes may not compile to more than this many bytes, so a hostile
-/// policy cannot make the loader allocate without bound.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
 /// Compiles checked files into a program: provider blocks and global rules
 /// first, in load order, then every `extend` block applied to its provider.
 pub fn compile(files: &[(SourceFile, ast::File)]) -> Result<Program, Vec<PolicyDiagnostic>> {
+    compile_with(files, RegexLimits::default())
+}
+
+/// [`compile`] with other regex limits (tests use small ones).
+pub fn compile_with(
+    files: &[(SourceFile, ast::File)],
+    limits: RegexLimits,
+) -> Result<Program, Vec<PolicyDiagnostic>> {
     let mut program = Program::default();
     let mut errors = Vec::new();
-    // Which layer defined each provider, for the shadowing check.
-    let mut layers = Vec::new();
+    let mut regexes = Regexes::new(limits);
     for (source, file) in files {
-        let mut c = Compiler::new(source);
+        let mut c = Compiler::new(source, &mut regexes);
         for item in &file.items {
             match item {
                 ast::Item::Provider(p) => {
@@ -51,7 +60,6 @@ pub fn compile(files: &[(SourceFile, ast::File)]) -> Result<Program, Vec<PolicyD
                     if source.layer > 0 {
                         c.shadowing(&program, None, &matcher.cond, p.matcher.span);
                     }
-                    layers.push(source.layer);
                     program.providers.push(Provider {
                         name: p.name.node.clone(),
                         matchers: vec![matcher],
@@ -74,7 +82,7 @@ pub fn compile(files: &[(SourceFile, ast::File)]) -> Result<Program, Vec<PolicyD
         errors.extend(c.finish());
     }
     for (source, file) in files {
-        let mut c = Compiler::new(source);
+        let mut c = Compiler::new(source, &mut regexes);
         for item in &file.items {
             if let ast::Item::Extend(e) = item {
                 c.extend(&mut program, e);
@@ -82,6 +90,7 @@ pub fn compile(files: &[(SourceFile, ast::File)]) -> Result<Program, Vec<PolicyD
         }
         errors.extend(c.finish());
     }
+    errors.extend(regexes.budget_error.take());
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -115,14 +124,16 @@ struct Compiler<'a> {
     source: &'a SourceFile,
     errors: Vec<CheckError>,
     overlay_errors: Vec<OverlayError>,
+    regexes: &'a mut Regexes,
 }
 
 impl<'a> Compiler<'a> {
-    fn new(source: &'a SourceFile) -> Self {
+    fn new(source: &'a SourceFile, regexes: &'a mut Regexes) -> Self {
         Self {
             source,
             errors: Vec::new(),
             overlay_errors: Vec::new(),
+            regexes,
         }
     }
 
@@ -299,12 +310,11 @@ impl<'a> Compiler<'a> {
                     return Cond::Present(subject);
                 };
                 let is_host = matches!(subject, Subject::Attr(Attr::Host));
-                let text = |v: &ast::Value| {
-                    let t = v.literal().unwrap_or_default();
+                let text = |v: &ast::Literal| {
                     if is_host {
-                        normalize_host(&t)
+                        normalize_host(&v.text)
                     } else {
-                        t
+                        v.text.clone()
                     }
                 };
                 let check = match test {
@@ -331,15 +341,17 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn regex(&mut self, v: &ast::Value, case_insensitive: bool) -> Option<Regex> {
-        let pattern = v.literal().unwrap_or_default();
-        let built = RegexBuilder::new(&pattern)
-            .case_insensitive(case_insensitive)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build();
-        built
-            .map_err(|e| self.errors.push(invalid_regex(&e.to_string(), v.span)))
-            .ok()
+    fn regex(&mut self, v: &ast::Literal, case_insensitive: bool) -> Option<Regex> {
+        match self
+            .regexes
+            .get(&v.text, case_insensitive, v.span, self.source)
+        {
+            Ok(re) => Some(re),
+            Err(e) => {
+                self.errors.extend(e);
+                None
+            }
+        }
     }
 }
 

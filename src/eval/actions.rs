@@ -3,10 +3,10 @@
 use std::collections::HashSet;
 
 use super::apply::Change;
-use super::cond::Ctx;
+use super::cond::{Ctx, RenderError};
 use super::params::{list_items, list_separator, Params};
 use super::request::Target;
-use crate::compile::ir::{Action, Piece, Rule, Template};
+use crate::compile::ir::{Action, Piece, Rule, Subject, Template};
 use crate::vocab::Kind;
 
 /// What running one rule did.
@@ -42,12 +42,15 @@ impl Effect {
 const ABSENT_VAR: &str = "a parameter it interpolates is absent";
 
 /// Runs one rule whose condition held, recording each parameter it changed.
+/// No value it writes may be longer than `cap` bytes (the request's size
+/// limit): past it the rule denies, so evaluation stays total and bounded.
 pub(crate) fn run(
     rule: &Rule,
     target: &Target,
     kind: Kind,
     params: &mut Params<'_>,
     changes: &mut Vec<Change>,
+    cap: usize,
 ) -> Effect {
     let render = |params: &Params<'_>, t: &Template| {
         Ctx {
@@ -55,7 +58,14 @@ pub(crate) fn run(
             kind,
             params,
         }
-        .render(t)
+        .try_render(t, cap)
+    };
+    // A template that cannot be filled: skipped when a parameter is absent,
+    // denied when it is ambiguous or too long.
+    let unfilled = |e: RenderError| match e {
+        RenderError::Absent => Effect::Skipped(ABSENT_VAR),
+        RenderError::Repeated { name, count } => Effect::Denied(ambiguous(rule, &name, count)),
+        RenderError::TooLong => Effect::Denied(too_long(rule, cap)),
     };
     // Each arm answers with the parameter it changed, or returns early.
     let touched: Option<&str> = match &rule.action {
@@ -79,8 +89,9 @@ pub(crate) fn run(
             };
         }
         Action::Set(p, t) => {
-            let Some(v) = render(params, t) else {
-                return Effect::Skipped(ABSENT_VAR);
+            let v = match render(params, t) {
+                Ok(v) => v,
+                Err(e) => return unfilled(e),
             };
             params.set(p, v).then_some(p.as_str())
         }
@@ -88,8 +99,9 @@ pub(crate) fn run(
             if params.present(p) {
                 None
             } else {
-                let Some(v) = render(params, t) else {
-                    return Effect::Skipped(ABSENT_VAR);
+                let v = match render(params, t) {
+                    Ok(v) => v,
+                    Err(e) => return unfilled(e),
                 };
                 params.set(p, v).then_some(p.as_str())
             }
@@ -101,9 +113,19 @@ pub(crate) fn run(
             params.rename(from, to).then_some(from.as_str())
         }
         Action::Add(t, p) => {
-            let Some(item) = render(params, t) else {
-                return Effect::Skipped(ABSENT_VAR);
+            let item = match render(params, t) {
+                Ok(item) => item,
+                Err(e) => return unfilled(e),
             };
+            if let Some(why) = not_one_item(rule, t, p, &item) {
+                return Effect::Denied(why);
+            }
+            if params
+                .get(p)
+                .is_some_and(|v| v.len().saturating_add(item.len()) >= cap)
+            {
+                return Effect::Denied(too_long(rule, cap));
+            }
             let hit = match params.get(p) {
                 None => params.set(p, item),
                 Some(v) if list_items(v).any(|i| i == item) => false,
@@ -118,9 +140,13 @@ pub(crate) fn run(
             hit.then_some(p.as_str())
         }
         Action::Remove(t, p) => {
-            let Some(item) = render(params, t) else {
-                return Effect::Skipped(ABSENT_VAR);
+            let item = match render(params, t) {
+                Ok(item) => item,
+                Err(e) => return unfilled(e),
             };
+            if let Some(why) = not_one_item(rule, t, p, &item) {
+                return Effect::Denied(why);
+            }
             let hit = params.map_values(p, |v| {
                 if !list_items(v).any(|i| i == item) {
                     return Some(v.to_string());
@@ -153,7 +179,11 @@ pub(crate) fn run(
             (items_hit || repeats > 0).then_some(p.as_str())
         }
         Action::Deny(t) => {
-            let reason = render(params, t).unwrap_or_else(|| literal_text(t));
+            let reason = match render(params, t) {
+                Ok(reason) => reason,
+                Err(RenderError::Repeated { name, count }) => ambiguous(rule, &name, count),
+                Err(_) => literal_text(t),
+            };
             return Effect::Denied(reason);
         }
         Action::DenyRepeated(except) => {
@@ -192,6 +222,53 @@ fn first_repeat<'n>(names: &[&'n str]) -> Option<&'n str> {
     }
     let mut seen = HashSet::new();
     names.iter().copied().find(|n| !seen.insert(*n))
+}
+
+/// The reason for a rule whose `${name}` has several values.
+fn ambiguous(rule: &Rule, name: &str, count: usize) -> String {
+    format!(
+        "rule {}: `{name}` has {count} values, so `${{{name}}}` is ambiguous; the request is refused rather than using one of them",
+        rule.id
+    )
+}
+
+/// The reason for a rule that would write a value over the limit.
+fn too_long(rule: &Rule, cap: usize) -> String {
+    format!(
+        "rule {}: the value it writes would be longer than the {cap} byte request limit",
+        rule.id
+    )
+}
+
+/// Why an interpolated `add`/`remove` item is not exactly one list item
+/// (empty, or holding a separator that would split it), if it is not. Fixed
+/// items are checked at load time (E018). The reason names the parameters,
+/// never their values (they may be secrets).
+fn not_one_item(rule: &Rule, t: &Template, list: &str, item: &str) -> Option<String> {
+    let vars: Vec<String> = t
+        .parts
+        .iter()
+        .filter_map(|p| match p {
+            Piece::Var(Subject::Param(n)) => Some(format!("`${{{n}}}`")),
+            Piece::Var(Subject::Attr(a)) => Some(format!("`${{{}}}`", a.name())),
+            Piece::Text(_) => None,
+        })
+        .collect();
+    if vars.is_empty() {
+        return None;
+    }
+    let what = if item.is_empty() {
+        "is empty"
+    } else if item.contains([' ', ',']) {
+        "contains a space or comma, which would split it"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "rule {}: the item {} fills in for `{list}` {what}; an interpolated value must be exactly one list item",
+        rule.id,
+        vars.join(", ")
+    ))
 }
 
 fn record(changes: &mut Vec<Change>, rule: &Rule, param: &str) {

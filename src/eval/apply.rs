@@ -203,8 +203,15 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
         .map_or(&[][..], |p| p.sections.get(req.kind));
     let rules = program.global.get(req.kind).iter().chain(provider_rules);
 
+    // What a rule may write: a value no longer than the request itself may be.
+    let cap = if req.body.is_some() {
+        req.limits.max_body_bytes
+    } else {
+        req.limits.max_url_bytes
+    };
     let mut changes = Vec::new();
     let mut denied = None;
+    let mut last_rule = None;
     for rule in rules {
         if let Some(off) = rule.off_reason() {
             if let Some(t) = trace.as_deref_mut() {
@@ -226,7 +233,7 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
             rule.cond.as_ref().is_none_or(|c| ctx.holds(c))
         };
         let effect = if held {
-            run(rule, &req.target, req.kind, &mut params, &mut changes)
+            run(rule, &req.target, req.kind, &mut params, &mut changes, cap)
         } else {
             Effect::NotHeld
         };
@@ -248,6 +255,7 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
                 break;
             }
             Effect::Stopped => break,
+            Effect::Changed => last_rule = Some(rule),
             _ => {}
         }
     }
@@ -256,12 +264,25 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
         .and_then(|i| program.providers.get(i))
         .map(|p| p.name.clone());
     let rewritten = (denied.is_none() && params.changed()).then(|| params.render());
-    let (url, body) = match (&req.body, rewritten) {
+    let (mut url, mut body) = match (&req.body, rewritten) {
         (None, Some(query)) => (with_query(&req.target, &query), None),
         (None, None) => (req.target.url.clone(), None),
         (Some(_), Some(body)) => (req.target.url.clone(), Some(body)),
         (Some(body), None) => (req.target.url.clone(), Some(body.clone())),
     };
+    // Each value is capped as it is written; the whole output (values grow
+    // when encoded, rules may add parameters) is held to the same limits.
+    if let (None, Some(rule)) = (&denied, last_rule) {
+        if let Some(reason) = over_limits(req, &url, body.as_deref(), params.iter().count()) {
+            denied = Some(Denial {
+                reason: format!("rule {}: {reason}", rule.id),
+                rule: rule.id.clone(),
+                location: rule.location.clone(),
+            });
+            url = req.target.url.clone();
+            body = req.body.clone();
+        }
+    }
     Outcome {
         url,
         body,
@@ -273,6 +294,26 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
         },
         denied,
     }
+}
+
+/// Why a rewritten request is over the limits it was read with, if it is.
+fn over_limits(req: &Request, url: &str, body: Option<&str>, params: usize) -> Option<String> {
+    let limits = &req.limits;
+    let (what, size, limit) = match body {
+        Some(b) => ("body", b.len(), limits.max_body_bytes),
+        None => ("URL", url.len(), limits.max_url_bytes),
+    };
+    if size > limit {
+        return Some(format!(
+            "the rewritten {what} would be {size} bytes, over the {limit} byte limit"
+        ));
+    }
+    (params > limits.max_params).then(|| {
+        format!(
+            "the rewritten request would have {params} parameters, over the limit of {}",
+            limits.max_params
+        )
+    })
 }
 
 /// The target URL with its query replaced by `query` (fragment kept).

@@ -49,17 +49,60 @@ impl Ctx<'_, '_> {
         }
     }
 
-    /// Fills a template; `None` when it names a parameter that is absent.
+    /// Fills a template; `None` when it cannot be (see [`Ctx::try_render`]).
     pub fn render(&self, template: &Template) -> Option<String> {
+        self.try_render(template, usize::MAX).ok()
+    }
+
+    /// Fills a template, each `${…}` with exactly one value, refusing a
+    /// result longer than `max_bytes` (checked as it grows, so a template
+    /// that doubles a value cannot allocate past the limit).
+    pub fn try_render(&self, template: &Template, max_bytes: usize) -> Result<String, RenderError> {
         let mut out = String::new();
         for piece in &template.parts {
             match piece {
                 Piece::Text(t) => out.push_str(t),
-                Piece::Var(subject) => out.push_str(&self.value(subject)?),
+                Piece::Var(subject) => {
+                    if let Subject::Param(name) = subject {
+                        // Taking the first of several values would let the
+                        // request pick which one the rule uses.
+                        let count = self.params.count(name);
+                        if count > 1 {
+                            return Err(RenderError::Repeated {
+                                name: name.clone(),
+                                count,
+                            });
+                        }
+                    }
+                    let value = self.value(subject).ok_or(RenderError::Absent)?;
+                    if out.len().saturating_add(value.len()) > max_bytes {
+                        return Err(RenderError::TooLong);
+                    }
+                    out.push_str(&value);
+                }
+            }
+            if out.len() > max_bytes {
+                return Err(RenderError::TooLong);
             }
         }
-        Some(out)
+        Ok(out)
     }
+}
+
+/// Why a template could not be filled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenderError {
+    /// A parameter it interpolates is absent.
+    Absent,
+    /// A parameter it interpolates occurs more than once: ambiguous.
+    Repeated {
+        /// The parameter.
+        name: String,
+        /// How many times it occurs.
+        count: usize,
+    },
+    /// The result would be longer than allowed.
+    TooLong,
 }
 
 fn check_value(check: &Check, value: &str) -> bool {

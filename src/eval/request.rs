@@ -155,6 +155,8 @@ pub struct Request {
     pub(crate) target: Target,
     pub(crate) body: Option<String>,
     pub(crate) params: Vec<RawParam>,
+    /// The limits it was read with; they also cap what rules may write.
+    pub(crate) limits: Limits,
 }
 
 impl Request {
@@ -172,6 +174,7 @@ impl Request {
             target,
             body: None,
             params,
+            limits: *limits,
         })
     }
 
@@ -190,6 +193,7 @@ impl Request {
             target,
             body: Some(body.to_string()),
             params,
+            limits: *limits,
         })
     }
 

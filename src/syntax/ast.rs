@@ -162,7 +162,8 @@ pub struct Classify {
     pub hint: Option<Value>,
 }
 
-/// A literal: a string (with `${…}` interpolation), a raw string, or a number.
+/// A template: a string (with `${…}` interpolation), a raw string, or a
+/// number, as written in an action (`set`, `add`, `deny`, `hint`…).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Value {
     /// The pieces of the value in order.
@@ -185,6 +186,25 @@ impl Value {
         }
         Some(out)
     }
+
+    /// The `${…}` names it interpolates, in order.
+    pub fn vars(&self) -> impl Iterator<Item = &Name> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var(n) => Some(n),
+            Part::Text(_) => None,
+        })
+    }
+}
+
+/// Fixed text: the value of a comparison, a regex, an `in` list item. A
+/// different type from [`Value`] so a test can never hold a template: the
+/// parser refuses `${…}` here (`E016`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Literal {
+    /// The text, escapes resolved.
+    pub text: String,
+    /// The literal including its quotes.
+    pub span: Span,
 }
 
 /// A piece of a string value.
@@ -229,19 +249,19 @@ pub enum Operand {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Test {
     /// `== VALUE`
-    Eq(Value),
+    Eq(Literal),
     /// `!= VALUE`
-    Ne(Value),
+    Ne(Literal),
     /// `~ REGEX`
-    Matches(Value),
+    Matches(Literal),
     /// `!~ REGEX`
-    NotMatches(Value),
+    NotMatches(Literal),
     /// `in [VALUE, …]`
-    In(Vec<Value>),
+    In(Vec<Literal>),
     /// `within [VALUE, …]`: every item of the space/comma separated list is one of these.
-    Within(Vec<Value>),
+    Within(Vec<Literal>),
     /// `contains VALUE`: one item of a space/comma separated list equals VALUE.
-    Contains(Value),
+    Contains(Literal),
     /// `contains ~ REGEX`: one item of the list matches REGEX.
-    ContainsMatch(Value),
+    ContainsMatch(Literal),
 }

@@ -68,4 +68,18 @@ pub enum SyntaxError {
         #[label("not a name")]
         span: SourceSpan,
     },
+    /// `${…}` where only fixed text is allowed: a comparison, a regex, an
+    /// `in` list, a provider name, `param("…")`.
+    #[error("interpolation is not allowed in {place}")]
+    #[diagnostic(
+        code(policy::E016),
+        help("{place} is fixed text: `${{…}}` would not be filled in here; compare the two parameters in separate conditions, or write `\\$` for a literal dollar sign")
+    )]
+    InterpolationNotAllowed {
+        /// Where it was written, in words (`a comparison`, `a provider name`).
+        place: &'static str,
+        /// The interpolation.
+        #[label("`${{…}}` is not filled in here")]
+        span: SourceSpan,
+    },
 }

@@ -138,8 +138,10 @@ fn erase_cond(c: &mut Cond) {
                 | Some(Test::Matches(v))
                 | Some(Test::NotMatches(v))
                 | Some(Test::Contains(v))
-                | Some(Test::ContainsMatch(v)) => erase_value(v),
-                Some(Test::In(vs)) | Some(Test::Within(vs)) => vs.iter_mut().for_each(erase_value),
+                | Some(Test::ContainsMatch(v)) => v.span = Span::default(),
+                Some(Test::In(vs)) | Some(Test::Within(vs)) => {
+                    vs.iter_mut().for_each(|v| v.span = Span::default())
+                }
                 None => {}
             }
         }

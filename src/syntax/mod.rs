@@ -3,6 +3,7 @@
 pub mod ast;
 pub mod error;
 pub mod fmt;
+pub mod lexer;
 pub mod parse;
 pub mod span;
 pub mod strings;

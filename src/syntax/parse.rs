@@ -26,7 +26,7 @@ pub const MAX_NESTING: usize = 64;
 
 /// Parses one file's text into its AST.
 pub fn parse(text: &str) -> Result<File, SyntaxError> {
-    check_nesting(text)?;
+    check_nesting(text, &super::lexer::tokenize(text))?;
     let mut pairs = PolicyParser::parse(R::file, text).map_err(|e| from_pest(text, e))?;
     let Some(file) = pairs.next() else {
         return Ok(File::default());
@@ -44,47 +44,20 @@ pub fn parse(text: &str) -> Result<File, SyntaxError> {
     Ok(File { items })
 }
 
-/// Refuses input whose brackets nest deeper than [`MAX_NESTING`], skipping
-/// strings and comments.
-fn check_nesting(text: &str) -> Result<(), SyntaxError> {
-    let mut depth = 0usize;
-    let mut chars = text.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '#' => {
-                for (_, c) in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-            }
-            '"' => {
-                // Raw strings may hold `\` freely; a plain `"` still ends them
-                // unless hashes are used, which cannot hold brackets that
-                // matter here, so a simple scan is close enough.
-                let mut escaped = false;
-                for (_, c) in chars.by_ref() {
-                    match (escaped, c) {
-                        (false, '\\') => escaped = true,
-                        (false, '"') => break,
-                        _ => escaped = false,
-                    }
-                }
-            }
-            '(' | '[' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(SyntaxError::TooDeep {
-                        limit: MAX_NESTING,
-                        span: Span::new(i, i + 1).into(),
-                    });
-                }
-            }
-            ')' | ']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+/// Refuses input whose brackets nest deeper than [`MAX_NESTING`]. Depth is
+/// counted on the shared token stream ([`super::lexer`]), which reads strings
+/// and comments exactly as the grammar does; pest's recursion cannot be
+/// bounded from inside, so this must run first. The AST mirrors the
+/// brackets (`not` runs fold, `and`/`or` chains are flat), so every
+/// recursive walk after parsing is bounded by the same limit.
+pub fn check_nesting(text: &str, tokens: &super::lexer::Tokens) -> Result<(), SyntaxError> {
+    match super::lexer::too_deep(text, &tokens.tokens, MAX_NESTING) {
+        Some(span) => Err(SyntaxError::TooDeep {
+            limit: MAX_NESTING,
+            span: span.into(),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The parse tree did not have the shape the grammar promises. Unreachable
@@ -155,8 +128,8 @@ fn provider(pair: Pair<'_, R>) -> Result<Provider, SyntaxError> {
     let span: Span = pair.as_span().into();
     let mut inner = children(pair).filter(|p| !is_keyword(p.as_rule()));
     let name_pair = inner.next().ok_or_else(|| malformed(span))?;
-    let name_value = value(name_pair)?;
-    let name = Spanned::new(name_value.literal().unwrap_or_default(), name_value.span);
+    let name_value = literal(name_pair, "a provider name")?;
+    let name = Spanned::new(name_value.text, name_value.span);
     let match_pair = inner.next().ok_or_else(|| malformed(span))?;
     let matcher = cond(
         match_pair
@@ -176,8 +149,11 @@ fn provider(pair: Pair<'_, R>) -> Result<Provider, SyntaxError> {
 fn extension(pair: Pair<'_, R>) -> Result<Extension, SyntaxError> {
     let span: Span = pair.as_span().into();
     let mut inner = children(pair).filter(|p| !is_keyword(p.as_rule()));
-    let name_value = value(inner.next().ok_or_else(|| malformed(span))?)?;
-    let provider = Spanned::new(name_value.literal().unwrap_or_default(), name_value.span);
+    let name_value = literal(
+        inner.next().ok_or_else(|| malformed(span))?,
+        "an extended provider's name",
+    )?;
+    let provider = Spanned::new(name_value.text, name_value.span);
     let mut ext = Extension {
         provider,
         also: Vec::new(),
@@ -343,8 +319,27 @@ fn escaped(pair: Pair<'_, R>) -> Result<Name, SyntaxError> {
         .into_inner()
         .find(|p| p.as_rule() == R::string)
         .ok_or_else(|| malformed(span))?;
-    let v = value(inner)?;
-    Ok(Spanned::new(v.literal().unwrap_or_default(), v.span))
+    let v = literal(inner, "`param(\"…\")`")?;
+    Ok(Spanned::new(v.text, v.span))
+}
+
+/// A value that must be fixed text: `${…}` in it is refused (E016) rather
+/// than silently read as an empty string.
+fn literal(pair: Pair<'_, R>, place: &'static str) -> Result<Literal, SyntaxError> {
+    let v = value(pair)?;
+    let mut text = String::new();
+    for part in v.parts {
+        match part {
+            Part::Text(t) => text.push_str(&t),
+            Part::Var(n) => {
+                return Err(SyntaxError::InterpolationNotAllowed {
+                    place,
+                    span: n.span.into(),
+                })
+            }
+        }
+    }
+    Ok(Literal { text, span: v.span })
 }
 
 fn value(pair: Pair<'_, R>) -> Result<Value, SyntaxError> {
@@ -453,7 +448,12 @@ fn test(pair: Pair<'_, R>) -> Result<Test, SyntaxError> {
     match kind {
         R::compare => {
             let op = inner.next().ok_or_else(|| malformed(span))?;
-            let v = value(inner.next().ok_or_else(|| malformed(span))?)?;
+            let place = if op.as_str().contains('~') {
+                "a regex"
+            } else {
+                "a comparison"
+            };
+            let v = literal(inner.next().ok_or_else(|| malformed(span))?, place)?;
             Ok(match op.as_str() {
                 "==" => Test::Eq(v),
                 "!=" => Test::Ne(v),
@@ -464,20 +464,26 @@ fn test(pair: Pair<'_, R>) -> Result<Test, SyntaxError> {
         R::membership => {
             let list = inner.next().ok_or_else(|| malformed(span))?;
             Ok(Test::In(
-                list.into_inner().map(value).collect::<Result<_, _>>()?,
+                list.into_inner()
+                    .map(|v| literal(v, "an `in` list"))
+                    .collect::<Result<_, _>>()?,
             ))
         }
         R::within => {
             let list = inner.next().ok_or_else(|| malformed(span))?;
             Ok(Test::Within(
-                list.into_inner().map(value).collect::<Result<_, _>>()?,
+                list.into_inner()
+                    .map(|v| literal(v, "a `within` list"))
+                    .collect::<Result<_, _>>()?,
             ))
         }
-        R::contains => Ok(Test::Contains(value(
+        R::contains => Ok(Test::Contains(literal(
             inner.next().ok_or_else(|| malformed(span))?,
+            "a comparison",
         )?)),
-        R::contains_match => Ok(Test::ContainsMatch(value(
+        R::contains_match => Ok(Test::ContainsMatch(literal(
             inner.next().ok_or_else(|| malformed(span))?,
+            "a regex",
         )?)),
         _ => Err(malformed(span)),
     }

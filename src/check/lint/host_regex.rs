@@ -7,7 +7,7 @@ use regex_syntax::ast::{self as rx, AssertionKind, Ast};
 
 use super::walk;
 use super::{Raw, L001, L002};
-use crate::syntax::ast::{File, Operand, Test, Value};
+use crate::syntax::ast::{File, Literal, Operand, Test};
 use crate::syntax::Span;
 
 pub(super) fn lint(file: usize, src: &str, tree: &File, out: &mut Vec<Raw>) {
@@ -141,7 +141,7 @@ fn fixed(pattern: &str, s: &Shape) -> String {
 
 /// Where pattern offset `at` is in the file, when the literal's text is the
 /// pattern byte for byte (a raw string, or a string with no collapsing escape).
-fn source_offset(src: &str, v: &Value, pattern: &str, at: usize) -> Option<usize> {
+fn source_offset(src: &str, v: &Literal, pattern: &str, at: usize) -> Option<usize> {
     let text = src.get(v.span.start..v.span.end)?;
     let quote = text.find('"')?;
     let inner = text.get(quote + 1..)?;
@@ -150,8 +150,8 @@ fn source_offset(src: &str, v: &Value, pattern: &str, at: usize) -> Option<usize
         .then_some(v.span.start + quote + 1 + at)
 }
 
-fn check(file: usize, src: &str, v: &Value, out: &mut Vec<Raw>) {
-    let Some(pattern) = v.literal() else { return };
+fn check(file: usize, src: &str, v: &Literal, out: &mut Vec<Raw>) {
+    let pattern = v.text.clone();
     let Some(s) = shape(&pattern) else { return };
     let suggestion = format!("host ~ r\"{}\"", fixed(&pattern, &s));
     let exact = s.literal.as_ref().map(|h| format!("host == \"{h}\""));

@@ -4,6 +4,8 @@
 //! line, and the whole rule or `match` starting there. `L008` reports ignore
 //! comments that silence nothing.
 
+use std::collections::{HashMap, HashSet};
+
 use super::{rule, Raw, L008};
 use crate::source::SourceFile;
 use crate::syntax::ast::{File, Item, Rule};
@@ -22,19 +24,17 @@ struct Directive {
 /// Drops the findings ignore comments silence, tightens spans to their last
 /// token, and adds `L008` findings.
 pub(super) fn apply(files: &[SourceFile], trees: &[(usize, &File)], raw: Vec<Raw>) -> Vec<Raw> {
-    // Splitting a file into tokens costs a second parse: only files with an
+    // Splitting a file into tokens costs a pass over it: only files with an
     // ignore comment or a finding (whose spans get tightened) need it.
-    let needed = |file: usize, text: &str| {
-        text.contains("policyc:")
-            || raw
-                .iter()
-                .any(|r| r.file == file || r.related.iter().any(|x| x.file == file))
-    };
-    let lexed: Vec<(usize, Lexed)> = trees
+    let with_findings: HashSet<usize> = raw
+        .iter()
+        .flat_map(|r| std::iter::once(r.file).chain(r.related.iter().map(|x| x.file)))
+        .collect();
+    let lexed: HashMap<usize, Lexed> = trees
         .iter()
         .filter_map(|&(i, _)| {
             let text = &files.get(i)?.text;
-            needed(i, text).then(|| (i, lex_parsed(text)))
+            (text.contains("policyc:") || with_findings.contains(&i)).then(|| (i, lex_parsed(text)))
         })
         .collect();
     let mut directives = Vec::new();
@@ -43,7 +43,7 @@ pub(super) fn apply(files: &[SourceFile], trees: &[(usize, &File)], raw: Vec<Raw
         let Some(src) = files.get(file).map(|f| f.text.as_ref()) else {
             continue;
         };
-        let Some((_, lx)) = lexed.iter().find(|(i, _)| *i == file) else {
+        let Some(lx) = lexed.get(&file) else {
             continue;
         };
         let extents = extents(tree, lx);
@@ -70,12 +70,8 @@ pub(super) fn apply(files: &[SourceFile], trees: &[(usize, &File)], raw: Vec<Raw
             }
         }
     }
-    let tighten = |file: usize, span: Span| -> Span {
-        lexed
-            .iter()
-            .find(|(i, _)| *i == file)
-            .map_or(span, |(_, lx)| tight(lx, span))
-    };
+    let tighten =
+        |file: usize, span: Span| -> Span { lexed.get(&file).map_or(span, |lx| tight(lx, span)) };
     for mut r in raw {
         let silenced = directives.iter_mut().any(|d| {
             if d.file != r.file || r.span.start < d.range.0 || r.span.start > d.range.1 {

@@ -2,11 +2,12 @@
 //! facts, implication and disjointness. Sound but incomplete: `true` means
 //! proven, `false` means "not proven" (the rules then stay quiet).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
-use regex::RegexBuilder;
+use regex::{Regex, RegexBuilder};
 
-use crate::syntax::ast::{Cond, CondKind, Operand, Part, Test, Value};
+use crate::syntax::ast::{Cond, CondKind, Literal, Operand, Part, Test, Value};
 use crate::vocab::{Attr, Kind};
 
 /// A three-valued truth.
@@ -25,6 +26,66 @@ impl Tri {
             Tri::Unknown => Tri::Unknown,
         }
     }
+}
+
+/// Built (or refused) patterns by (pattern, case-insensitive), and the bytes
+/// of compiled NFA spent on them.
+type RegexCache = (HashMap<(String, bool), Option<Regex>>, usize);
+
+thread_local! {
+    /// Patterns built so far by the lint rules of this thread's current
+    /// [`super::lint`] call, with the bytes of compiled NFA they cost.
+    static REGEXES: RefCell<RegexCache> = RefCell::new((HashMap::new(), 0));
+}
+
+/// Forgets the patterns of an earlier lint run (each run has its own budget).
+pub(super) fn reset_regexes() {
+    REGEXES.with(|r| *r.borrow_mut() = (HashMap::new(), 0));
+}
+
+/// A pattern as the lint rules use it: built once per lint run (the same
+/// `match` regex is consulted for every rule of a provider), within the
+/// compiler's per-pattern and per-policy budgets (lint runs before the
+/// compiler could refuse them); `None` when it does not build or does not
+/// fit, which makes the rules that need it stay quiet.
+fn regex(pattern: &str, case_insensitive: bool) -> Option<Regex> {
+    use crate::compile::{REGEX_MAX_PATTERNS, REGEX_PATTERN_LIMIT, REGEX_POLICY_LIMIT};
+    use regex_automata::nfa::thompson;
+    let key = (pattern.to_string(), case_insensitive);
+    if let Some(hit) = REGEXES.with(|r| r.borrow().0.get(&key).cloned()) {
+        return hit;
+    }
+    let (count, spent) = REGEXES.with(|r| {
+        let r = r.borrow();
+        (r.0.len(), r.1)
+    });
+    if spent >= REGEX_POLICY_LIMIT || count >= REGEX_MAX_PATTERNS {
+        // Spent: not even measured (that costs as much as building the NFA).
+        REGEXES.with(|r| r.borrow_mut().0.insert(key, None));
+        return None;
+    }
+    let cost = thompson::Compiler::new()
+        .syntax(regex_automata::util::syntax::Config::new().case_insensitive(case_insensitive))
+        .configure(thompson::Config::new().nfa_size_limit(Some(REGEX_PATTERN_LIMIT)))
+        .build(pattern)
+        .map_or(REGEX_PATTERN_LIMIT, |nfa| nfa.memory_usage());
+    let fits = spent + cost <= REGEX_POLICY_LIMIT && count < REGEX_MAX_PATTERNS;
+    let built = if fits {
+        RegexBuilder::new(pattern)
+            .case_insensitive(case_insensitive)
+            .size_limit(2 * REGEX_PATTERN_LIMIT)
+            .dfa_size_limit(REGEX_PATTERN_LIMIT)
+            .build()
+            .ok()
+    } else {
+        None
+    };
+    REGEXES.with(|r| {
+        let mut r = r.borrow_mut();
+        r.0.insert(key, built.clone());
+        r.1 = r.1.saturating_add(cost);
+    });
+    built
 }
 
 /// What is known about the attributes of every request a rule sees.
@@ -60,8 +121,8 @@ impl Facts {
             if let Some((attr, values)) = one_of(part) {
                 self.one_of.push((attr, values));
             } else if let CondKind::Test(Operand::Name(n), Some(Test::Matches(v))) = &part.node {
-                if let (Some(attr), Some(p)) = (Attr::from_name(&n.node), v.literal()) {
-                    self.matches.push((attr, p));
+                if let Some(attr) = Attr::from_name(&n.node) {
+                    self.matches.push((attr, v.text.clone()));
                 }
             }
         }
@@ -107,12 +168,12 @@ fn one_of(c: &Cond) -> Option<(Attr, Vec<String>)> {
 }
 
 /// A value's text as the evaluator compares it (hosts lower-case, no trailing dot).
-fn text(attr: Attr, v: &Value) -> Option<String> {
-    let t = v.literal()?;
+fn text(attr: Attr, v: &Literal) -> Option<String> {
+    let t = &v.text;
     Some(if attr == Attr::Host {
-        t.strip_suffix('.').unwrap_or(&t).to_ascii_lowercase()
+        t.strip_suffix('.').unwrap_or(t).to_ascii_lowercase()
     } else {
-        t
+        t.clone()
     })
 }
 
@@ -137,17 +198,11 @@ pub(super) fn subject(op: &Operand) -> Option<Subject<'_>> {
 /// it cannot be told (interpolation, a bad regex).
 fn holds_on(attr: Option<Attr>, test: Option<&Test>, val: &str) -> Option<bool> {
     let host = attr == Some(Attr::Host);
-    let lit = |v: &Value| match attr {
+    let lit = |v: &Literal| match attr {
         Some(a) => text(a, v),
-        None => v.literal(),
+        None => Some(v.text.clone()),
     };
-    let re = |v: &Value| {
-        RegexBuilder::new(&v.literal()?)
-            .case_insensitive(host)
-            .size_limit(1 << 20)
-            .build()
-            .ok()
-    };
+    let re = |v: &Literal| regex(&v.text, host);
     let items = |s: &str| -> Vec<String> {
         s.split([' ', ','])
             .filter(|i| !i.is_empty())
@@ -238,12 +293,7 @@ fn eval_attr(attr: Attr, test: Option<&Test>, facts: &Facts) -> Tri {
     };
     let refused = |value: &str| {
         facts.matches.iter().any(|(a, pattern)| {
-            *a == attr
-                && RegexBuilder::new(pattern)
-                    .case_insensitive(attr == Attr::Host)
-                    .size_limit(1 << 20)
-                    .build()
-                    .is_ok_and(|re| !re.is_match(value))
+            *a == attr && regex(pattern, attr == Attr::Host).is_some_and(|re| !re.is_match(value))
         })
     };
     if !candidates.is_empty() && candidates.iter().all(|v| refused(v)) {
@@ -291,9 +341,9 @@ fn same_test(a: &Test, b: &Test) -> bool {
         | (Test::Matches(x), Test::Matches(y))
         | (Test::NotMatches(x), Test::NotMatches(y))
         | (Test::Contains(x), Test::Contains(y))
-        | (Test::ContainsMatch(x), Test::ContainsMatch(y)) => same_value(x, y),
+        | (Test::ContainsMatch(x), Test::ContainsMatch(y)) => x.text == y.text,
         (Test::In(x), Test::In(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a.text == b.text)
         }
         _ => false,
     }
@@ -326,6 +376,31 @@ const BUDGET: usize = 4096;
 /// Whether every request satisfying `a` satisfies `b`.
 pub(super) fn implies(a: &Cond, b: &Cond) -> bool {
     imp(a, b, &Cell::new(BUDGET))
+}
+
+/// [`implies`], spending from a caller's budget (one per rule, so a rule
+/// compared with hundreds of others stays bounded as a whole).
+pub(super) fn implies_in(a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
+    let own = Cell::new(BUDGET.min(budget.get()));
+    let r = imp(a, b, &own);
+    budget.set(
+        budget
+            .get()
+            .saturating_sub(BUDGET.min(budget.get()) - own.get()),
+    );
+    r
+}
+
+/// [`disjoint`], spending from a caller's budget.
+pub(super) fn disjoint_in(a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
+    let own = Cell::new(BUDGET.min(budget.get()));
+    let r = dis(a, b, &own);
+    budget.set(
+        budget
+            .get()
+            .saturating_sub(BUDGET.min(budget.get()) - own.get()),
+    );
+    r
 }
 
 fn spend(budget: &Cell<usize>) -> bool {
@@ -400,7 +475,7 @@ fn test_implies(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test>
     }
     match (ta, tb) {
         (_, None) if attr.is_none() => {
-            matches!(ta, Some(Test::Contains(v)) if v.literal().is_some_and(|t| !t.is_empty()))
+            matches!(ta, Some(Test::Contains(v)) if !v.text.is_empty())
         }
         _ => false,
     }
@@ -428,9 +503,9 @@ fn test_excludes(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test
 
 /// The values a test admits, when there are finitely many.
 fn finite(attr: Option<Attr>, t: Option<&Test>) -> Option<Vec<String>> {
-    let lit = |v: &Value| match attr {
+    let lit = |v: &Literal| match attr {
         Some(a) => text(a, v),
-        None => v.literal(),
+        None => Some(v.text.clone()),
     };
     match t {
         Some(Test::Eq(v)) => Some(vec![lit(v)?]),
@@ -440,6 +515,7 @@ fn finite(attr: Option<Attr>, t: Option<&Test>) -> Option<Vec<String>> {
 }
 
 /// Whether no request satisfies both `a` and `b` (read at the same moment).
+#[cfg(test)]
 pub(super) fn disjoint(a: &Cond, b: &Cond) -> bool {
     dis(a, b, &Cell::new(BUDGET))
 }

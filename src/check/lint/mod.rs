@@ -14,6 +14,7 @@ mod logic;
 mod names;
 mod providers;
 mod reach;
+mod secrets;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -37,6 +38,9 @@ use crate::syntax::Span;
 pub enum Level {
     /// Not reported.
     Allow,
+    /// Reported for information; never fails `policyc lint` (e.g. that an
+    /// analysis was cut short by its budget).
+    Note,
     /// Reported; fails `policyc lint` only with `--deny-warnings`.
     Warn,
     /// Reported; always fails `policyc lint`.
@@ -48,6 +52,7 @@ impl Level {
     pub fn name(self) -> &'static str {
         match self {
             Level::Allow => "allow",
+            Level::Note => "note",
             Level::Warn => "warn",
             Level::Error => "error",
         }
@@ -131,6 +136,14 @@ pub const L008: LintRule = LintRule {
     summary: "an ignore comment that silences nothing or names an unknown rule",
 };
 
+/// `L009` `secret-in-reason`: a secret parameter interpolated into a `deny` reason or a `hint`.
+pub const L009: LintRule = LintRule {
+    code: "L009",
+    name: "secret-in-reason",
+    default_level: Level::Error,
+    summary: "a secret parameter interpolated into a `deny` reason or a `hint`",
+};
+
 /// `L010` `bare-cr`: a carriage return without a line feed, which hides text on a terminal.
 pub const L010: LintRule = LintRule {
     code: "L010",
@@ -148,7 +161,9 @@ pub const L011: LintRule = LintRule {
 };
 
 /// Every lint rule, in code order.
-pub const RULES: &[LintRule] = &[L001, L002, L003, L004, L005, L006, L007, L008, L010, L011];
+pub const RULES: &[LintRule] = &[
+    L001, L002, L003, L004, L005, L006, L007, L008, L009, L010, L011,
+];
 
 /// The rule with this code (`L001`, `policy::L001`) or name.
 pub fn rule(code_or_name: &str) -> Option<&'static LintRule> {
@@ -279,6 +294,7 @@ pub fn lint_with_ast(
     files: &[SourceFile],
     opts: &Options,
 ) -> (Vec<Finding>, Vec<(SourceFile, ast::File)>) {
+    logic::reset_regexes();
     let mut out = Vec::new();
     let mut parsed: Vec<(SourceFile, ast::File)> = Vec::with_capacity(files.len());
     let mut parsed_index = Vec::with_capacity(files.len());
@@ -309,9 +325,12 @@ pub fn lint_with_ast(
         let src = files.get(file).map_or("", |f| f.text.as_ref());
         host_regex::lint(file, src, tree, &mut raw);
         names::lint(file, src, tree, &mut raw);
+        secrets::lint(file, tree, &mut raw);
     }
-    reach::lint(files, &trees, &mut raw);
-    providers::lint(&trees, opts.tested.as_ref(), &mut raw);
+    let mut over_budget = Vec::new();
+    reach::lint(files, &trees, &mut raw, &mut over_budget);
+    providers::lint(&trees, opts.tested.as_ref(), &mut raw, &mut over_budget);
+    over_budget.sort_unstable_by_key(|(f, s)| (*f, s.start));
 
     // L010/L011 are about text a reviewer cannot see, which can include an
     // ignore comment: only the config can change them.
@@ -336,8 +355,35 @@ pub fn lint_with_ast(
             help: r.help,
         });
     }
+    if let Some(&(file, span)) = over_budget.first() {
+        out.push(budget_note(file, span, over_budget.len()));
+    }
     out.sort_by(|a, b| (a.file, a.span.start, &a.code).cmp(&(b.file, b.span.start, &b.code)));
     (out, parsed)
+}
+
+/// The code of the note saying the reasoning of `L004`/`L005` was cut short.
+pub const BUDGET_NOTE: &str = "lint::budget";
+
+/// One note for every rule (`L004`, `L005`) or provider (`L006`) whose
+/// comparisons were cut short by their budget, at the first of them.
+fn budget_note(file: usize, span: Span, rules: usize) -> Finding {
+    Finding {
+        code: BUDGET_NOTE.to_string(),
+        name: None,
+        level: Level::Note,
+        file,
+        span,
+        message: format!(
+            "{rules} rule{} or provider{} {} compared with only part of the others: `L004`, `L005` and `L006` may miss findings there",
+            if rules == 1 { "" } else { "s" },
+            if rules == 1 { "" } else { "s" },
+            if rules == 1 { "was" } else { "were" },
+        ),
+        label: Some("analysis budget ran out here first".into()),
+        related: Vec::new(),
+        help: Some("each rule gets a fixed reasoning budget so lint stays fast on large policies; very long sections or very large conditions use it up".into()),
+    }
 }
 
 /// A load error (syntax or check) as a finding of level `Error`.

@@ -23,7 +23,12 @@ struct Block<'a> {
     rest: Vec<&'a Cond>,
 }
 
-pub(super) fn lint(trees: &[(usize, &File)], tested: Option<&HashSet<String>>, out: &mut Vec<Raw>) {
+pub(super) fn lint(
+    trees: &[(usize, &File)],
+    tested: Option<&HashSet<String>>,
+    out: &mut Vec<Raw>,
+    over_budget: &mut super::reach::Budget,
+) {
     let mut seen = HashSet::new();
     let mut blocks = Vec::new();
     for &(file, tree) in trees {
@@ -47,7 +52,7 @@ pub(super) fn lint(trees: &[(usize, &File)], tested: Option<&HashSet<String>>, o
             }
         }
     }
-    overlaps(&blocks, out);
+    overlaps(&blocks, out, over_budget);
 }
 
 fn block(file: usize, p: &Provider) -> Block<'_> {
@@ -65,10 +70,8 @@ fn block(file: usize, p: &Provider) -> Block<'_> {
             }
             if let CondKind::Test(Operand::Name(n), Some(Test::Matches(v))) = &part.node {
                 if n.node == "host" {
-                    if let Some(pattern) = v.literal() {
-                        key = Key::Pattern(pattern);
-                        continue;
-                    }
+                    key = Key::Pattern(v.text.clone());
+                    continue;
                 }
             }
         }
@@ -90,7 +93,10 @@ fn exact_hosts(c: &Cond) -> Option<Vec<String>> {
     Some(hosts)
 }
 
-fn overlaps(blocks: &[Block<'_>], out: &mut Vec<Raw>) {
+/// How many blocks of the same host group one block is compared with.
+const MAX_PEERS: usize = 256;
+
+fn overlaps(blocks: &[Block<'_>], out: &mut Vec<Raw>, over_budget: &mut super::reach::Budget) {
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
     let mut any = Vec::new();
     for (i, b) in blocks.iter().enumerate() {
@@ -112,7 +118,14 @@ fn overlaps(blocks: &[Block<'_>], out: &mut Vec<Raw>) {
     let mut reported = HashSet::new();
     let mut check = |group: &[usize], what: &str| {
         for (x, &i) in group.iter().enumerate() {
-            for &j in group.iter().skip(x + 1) {
+            // Each block is compared with a bounded number of later blocks
+            // of its group, so thousands of blocks on one host stay linear.
+            if group.len() > x + 1 + MAX_PEERS {
+                if let Some(b) = blocks.get(i) {
+                    over_budget.push((b.file, b.provider.matcher.span));
+                }
+            }
+            for &j in group.iter().skip(x + 1).take(MAX_PEERS) {
                 let (Some(a), Some(b)) = (blocks.get(i), blocks.get(j)) else {
                     continue;
                 };

@@ -1,7 +1,8 @@
 //! `L004` rules that can never fire and `L005` rules that set one parameter
 //! to different values under overlapping conditions.
 
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
 
 use super::logic::{self, Facts, Tri};
 use super::walk::{self, RuleList, RuleRef};
@@ -14,14 +15,27 @@ use crate::vocab::Kind;
 /// How many earlier rules a rule is compared with.
 const LOOK_BACK: usize = 256;
 
+/// Reasoning steps one rule may take (comparisons with earlier rules, and
+/// within its own condition), so lint stays linear in the number of rules.
+/// A rule that runs out is checked only partly; [`Budget`] says so.
+const RULE_BUDGET: usize = 20_000;
+
+/// Rules whose checks ran out of [`RULE_BUDGET`]: (file, span) of each.
+pub(super) type Budget = Vec<(usize, crate::syntax::Span)>;
+
 /// A rule's `when` and `if` conditions (both must hold).
 type Conj<'a> = Vec<&'a Cond>;
 
-pub(super) fn lint(files: &[SourceFile], trees: &[(usize, &File)], out: &mut Vec<Raw>) {
+pub(super) fn lint(
+    files: &[SourceFile],
+    trees: &[(usize, &File)],
+    out: &mut Vec<Raw>,
+    over_budget: &mut Budget,
+) {
     // A top-level bare rule runs in both the authorize and the token list:
     // it is dead only when it is dead in both.
     let mut bare_dead: HashMap<(usize, usize), (usize, Raw)> = HashMap::new();
-    let bare: Vec<(usize, usize)> = trees
+    let bare: HashSet<(usize, usize)> = trees
         .iter()
         .flat_map(|&(file, tree)| {
             tree.items.iter().filter_map(move |i| match i {
@@ -33,7 +47,13 @@ pub(super) fn lint(files: &[SourceFile], trees: &[(usize, &File)], out: &mut Vec
     let mut conflicts = Vec::new();
     for list in walk::rule_lists(trees) {
         let mut found = Vec::new();
-        List::new(files, &list, &bare).run(&mut found, &mut conflicts);
+        let mut l = List::new(files, &list, &bare);
+        l.run(&mut found, &mut conflicts);
+        for i in l.over_budget {
+            if let Some(r) = list.rules.get(i) {
+                over_budget.push((r.file, r.rule.action.span));
+            }
+        }
         for (key, raw) in found {
             if bare.contains(&key) {
                 let entry = bare_dead.entry(key).or_insert((0, raw));
@@ -50,14 +70,14 @@ pub(super) fn lint(files: &[SourceFile], trees: &[(usize, &File)], out: &mut Vec
             .map(|(_, raw)| raw),
     );
     // The same pair of bare rules conflicts in both lists: report it once.
-    let mut seen = Vec::new();
+    let mut seen = HashSet::new();
     for c in conflicts {
-        let key = (c.file, c.span.start);
-        if !seen.contains(&key) {
-            seen.push(key);
+        if seen.insert((c.file, c.span.start)) {
             out.push(c);
         }
     }
+    over_budget.sort_unstable_by_key(|(f, s)| (*f, s.start));
+    over_budget.dedup();
 }
 
 struct List<'a, 'l> {
@@ -67,10 +87,18 @@ struct List<'a, 'l> {
     facts: Vec<Facts>,
     conds: Vec<Conj<'a>>,
     dead: Vec<bool>,
+    /// The budget of the rule being checked.
+    budget: Cell<usize>,
+    /// Rules that ran out of it.
+    over_budget: Vec<usize>,
 }
 
 impl<'a, 'l> List<'a, 'l> {
-    fn new(files: &'a [SourceFile], list: &'l RuleList<'a>, bare: &[(usize, usize)]) -> Self {
+    fn new(
+        files: &'a [SourceFile],
+        list: &'l RuleList<'a>,
+        bare: &HashSet<(usize, usize)>,
+    ) -> Self {
         let facts = list
             .rules
             .iter()
@@ -99,6 +127,22 @@ impl<'a, 'l> List<'a, 'l> {
                 .map(|r| walk::rule_conds(r.rule))
                 .collect(),
             dead: vec![false; list.rules.len()],
+            budget: Cell::new(RULE_BUDGET),
+            over_budget: Vec::new(),
+        }
+    }
+
+    /// Takes `n` steps from the current rule's budget; false when it is spent.
+    fn spend(&self, n: usize) -> bool {
+        let left = self.budget.get();
+        self.budget.set(left.saturating_sub(n));
+        left >= n
+    }
+
+    /// Records that rule `i` ran out of budget (once).
+    fn note_budget(&mut self, i: usize) {
+        if self.budget.get() == 0 && self.over_budget.last() != Some(&i) {
+            self.over_budget.push(i);
         }
     }
 
@@ -110,7 +154,10 @@ impl<'a, 'l> List<'a, 'l> {
 
     fn run(&mut self, found: &mut Vec<((usize, usize), Raw)>, conflicts: &mut Vec<Raw>) {
         for i in 0..self.list.rules.len() {
-            if let Some(raw) = self.never_true(i).or_else(|| self.shadowed(i)) {
+            self.budget.set(RULE_BUDGET);
+            let hit = self.never_true(i).or_else(|| self.shadowed(i));
+            self.note_budget(i);
+            if let Some(raw) = hit {
                 if let Some(r) = self.list.rules.get(i) {
                     found.push(((r.file, r.rule.span.start), raw));
                 }
@@ -161,7 +208,10 @@ impl<'a, 'l> List<'a, 'l> {
         let atoms: Vec<&Cond> = conds.iter().flat_map(|c| conjuncts(c)).collect();
         for (x, a) in atoms.iter().enumerate() {
             for b in atoms.iter().skip(x + 1) {
-                if logic::disjoint(a, b) {
+                if !self.spend(1) {
+                    return None;
+                }
+                if logic::disjoint_in(a, b, &self.budget) {
                     return Some(
                         Raw::new(&L004, r.file, b.span, "this rule can never fire")
                             .label("contradicts the condition before it")
@@ -183,6 +233,9 @@ impl<'a, 'l> List<'a, 'l> {
             if self.dead.get(j).copied().unwrap_or(true) {
                 continue;
             }
+            if !self.spend(1) {
+                return None;
+            }
             let (earlier, econds, _) = self.rule(j)?;
             let keyword = action_keyword(&earlier.rule.action.node);
             let ends = if self.list.kind == Kind::Callback {
@@ -195,7 +248,9 @@ impl<'a, 'l> List<'a, 'l> {
             }
             let always = econds.iter().all(|c| logic::eval(c, facts) == Tri::True);
             let covered = always
-                || (implies_all(conds, econds, facts) && self.untouched(j, i, conds, econds));
+                || (implies_all(conds, econds, facts, &self.budget)
+                    && self.spend(i - j)
+                    && self.untouched(j, i, conds, econds));
             if !covered {
                 continue;
             }
@@ -254,18 +309,30 @@ impl<'a, 'l> List<'a, 'l> {
 
     /// Pairs of `set` (or of `default`) rules on one parameter with
     /// different values whose conditions can hold together.
-    fn conflicts(&self, out: &mut Vec<Raw>) {
+    fn conflicts(&mut self, out: &mut Vec<Raw>) {
         for i in 0..self.list.rules.len() {
+            self.budget.set(RULE_BUDGET);
+            self.conflict(i, out);
+            self.note_budget(i);
+        }
+    }
+
+    /// The first earlier rule that conflicts with rule `i`, reported.
+    fn conflict(&self, i: usize, out: &mut Vec<Raw>) {
+        {
             let Some((ri, ci, fi)) = self.rule(i) else {
-                continue;
+                return;
             };
             let Some((pi, vi, set_i)) = assignment(&ri.rule.action.node) else {
-                continue;
+                return;
             };
             if self.dead.get(i).copied().unwrap_or(true) {
-                continue;
+                return;
             }
             for j in i.saturating_sub(LOOK_BACK)..i {
+                if !self.spend(1) {
+                    return;
+                }
                 let Some((rj, cj, _)) = self.rule(j) else {
                     continue;
                 };
@@ -276,7 +343,7 @@ impl<'a, 'l> List<'a, 'l> {
                     || pi.node != pj.node
                     || set_i != set_j
                     || logic::same_value(vi, vj)
-                    || exclusive(ci, cj, fi)
+                    || exclusive(ci, cj, fi, &self.budget)
                 {
                     continue;
                 }
@@ -313,17 +380,19 @@ impl<'a, 'l> List<'a, 'l> {
 }
 
 /// Every condition of `b` follows from `a` (or from the facts).
-fn implies_all(a: &Conj<'_>, b: &Conj<'_>, facts: &Facts) -> bool {
-    b.iter()
-        .all(|bc| logic::eval(bc, facts) == Tri::True || a.iter().any(|ac| logic::implies(ac, bc)))
+fn implies_all(a: &Conj<'_>, b: &Conj<'_>, facts: &Facts, budget: &Cell<usize>) -> bool {
+    b.iter().all(|bc| {
+        logic::eval(bc, facts) == Tri::True || a.iter().any(|ac| logic::implies_in(ac, bc, budget))
+    })
 }
 
 /// Whether two rules' conditions can never hold on the same request.
-fn exclusive(a: &Conj<'_>, b: &Conj<'_>, facts: &Facts) -> bool {
+fn exclusive(a: &Conj<'_>, b: &Conj<'_>, facts: &Facts, budget: &Cell<usize>) -> bool {
     a.iter()
         .chain(b.iter())
         .any(|c| logic::eval(c, facts) == Tri::False)
-        || a.iter().any(|x| b.iter().any(|y| logic::disjoint(x, y)))
+        || a.iter()
+            .any(|x| b.iter().any(|y| logic::disjoint_in(x, y, budget)))
 }
 
 /// `set P = V` / `default P = V`: (P, V, is_set).

@@ -1,15 +1,12 @@
 //! The tokens and comments of a file that parsed, with byte positions.
 //!
 //! The grammar's `COMMENT` rule is silent, so the AST has no comments. They
-//! are recovered here from the text: pest reports every word, string and
-//! number it matched (comments can never be inside those), and what lies
-//! between two of them is only whitespace, punctuation and comments, so a
-//! `#` there always starts a comment.
-
-use pest::Parser as _;
+//! are recovered from the shared tokenizer ([`crate::syntax::lexer`]), which
+//! reads strings, raw strings and comments exactly as the grammar does, so a
+//! `#` inside a string is never taken for a comment.
 
 use crate::syntax::error::SyntaxError;
-use crate::syntax::parse::grammar::{PolicyParser, Rule as R};
+use crate::syntax::lexer::tokenize;
 use crate::syntax::Span;
 
 /// One token: a word, a string, a number, an operator or a punctuation mark.
@@ -41,82 +38,33 @@ pub struct Lexed {
     pub comments: Vec<Comment>,
 }
 
-/// Grammar rules that are whole tokens.
-fn is_token(r: R) -> bool {
-    matches!(
-        r,
-        R::ident | R::string | R::raw_string | R::number | R::cmp_op
-    ) || format!("{r:?}").starts_with("kw_")
-}
-
 /// Splits a file that parses into tokens and comments.
 pub fn lex(text: &str) -> Result<Lexed, SyntaxError> {
-    // `parse` bounds the nesting before pest recurses and words errors the
-    // project's way; only text it accepts is split.
+    // `parse` bounds the nesting and words errors the project's way; only
+    // text it accepts is split.
     crate::syntax::parse(text)?;
     Ok(lex_parsed(text))
 }
 
-/// [`lex`] for text that [`crate::syntax::parse`] already accepted (the
-/// nesting check is not repeated; other text gives an empty result).
+/// [`lex`] without parsing first: any text is split (the tokenizer never
+/// fails), but only text that parses has tokens the printer can use.
 pub fn lex_parsed(text: &str) -> Lexed {
-    let Ok(pairs) = PolicyParser::parse(R::file, text) else {
-        return Lexed::default();
-    };
-    let words: Vec<Span> = pairs
-        .flatten()
-        .filter(|p| is_token(p.as_rule()))
-        .map(|p| p.as_span().into())
-        .collect();
-    let mut out = Lexed::default();
-    let mut gap_start = 0;
-    for word in words
-        .iter()
-        .copied()
-        .chain([Span::new(text.len(), text.len())])
-    {
-        gaps(text, gap_start, word.start, &mut out);
-        if !word.is_empty() {
-            out.tokens.push(Token { span: word });
-        }
-        gap_start = word.end;
-    }
-    out
-}
-
-/// Scans `text[start..end]`, which holds no word or string, for punctuation
-/// and comments.
-fn gaps(text: &str, start: usize, end: usize, out: &mut Lexed) {
-    let Some(gap) = text.get(start..end) else {
-        return;
-    };
-    let mut chars = gap.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let at = start + i;
-        if c.is_whitespace() || c == '\u{FEFF}' {
-            continue;
-        }
-        if c == '#' {
-            let len = gap
-                .get(i..)
-                .and_then(|r| r.find('\n'))
-                .unwrap_or(gap.len() - i);
-            let span = Span::new(at, at + len);
-            let raw = text.get(span.start..span.end).unwrap_or("#");
-            out.comments.push(Comment {
-                span,
-                text: raw.trim_end().to_string(),
-                trailing: is_trailing(text, at),
-                blank_before: blank_before(text, at),
-            });
-            while chars.peek().is_some_and(|&(j, _)| j < i + len) {
-                chars.next();
-            }
-            continue;
-        }
-        out.tokens.push(Token {
-            span: Span::new(at, at + c.len_utf8()),
-        });
+    let raw = tokenize(text);
+    Lexed {
+        tokens: raw.tokens.iter().map(|t| Token { span: t.span }).collect(),
+        comments: raw
+            .comments
+            .iter()
+            .map(|&span| {
+                let body = text.get(span.start..span.end).unwrap_or("#");
+                Comment {
+                    span,
+                    text: body.trim_end().to_string(),
+                    trailing: is_trailing(text, span.start),
+                    blank_before: blank_before(text, span.start),
+                }
+            })
+            .collect(),
     }
 }
 

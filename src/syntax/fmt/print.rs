@@ -9,8 +9,8 @@
 use super::doc::{Doc, Renderer};
 use super::lex::{blank_before, Comment, Lexed, Token};
 use crate::syntax::ast::{
-    Action, Classify, Cond, CondKind, Extension, File, Item, Name, Operand, Provider, Rule,
-    Section, Separator, Switch, Test, Value,
+    Action, Classify, Cond, CondKind, Extension, File, Item, Literal, Name, Operand, Provider,
+    Rule, Section, Separator, Switch, Test,
 };
 use crate::syntax::Span;
 
@@ -35,6 +35,9 @@ pub(super) struct Printer<'a> {
     next_comment: usize,
     cursor: usize,
     out: String,
+    /// Whether an `and` inside an `or` gets clarifying parentheses: not when
+    /// they would nest the file deeper than the parser accepts.
+    clarify: bool,
 }
 
 impl<'a> Printer<'a> {
@@ -46,11 +49,13 @@ impl<'a> Printer<'a> {
             next_comment: 0,
             cursor: 0,
             out: String::with_capacity(src.len() + src.len() / 8),
+            clarify: true,
         }
     }
 
     /// Prints a whole file; returns the text (ending in one newline unless empty).
     pub(super) fn file(mut self, file: &File) -> String {
+        self.clarify = file_depth(file) <= crate::syntax::parse::MAX_NESTING;
         let mut at_start = true;
         let mut prev_block = false;
         for item in &file.items {
@@ -629,13 +634,7 @@ impl<'a> Printer<'a> {
     fn cond(&mut self, c: &Cond, parent: Parent) -> Doc {
         // Needed parentheses, plus an `and` inside an `or`: not needed, but
         // mixed `and`/`or` read ambiguously without them.
-        let parens = matches!(
-            (&c.node, parent),
-            (CondKind::Or(_), Parent::Or | Parent::And | Parent::Not)
-                | (CondKind::And(_), Parent::Or | Parent::And | Parent::Not)
-                | (CondKind::Not(_), Parent::Not)
-        );
-        if !parens {
+        if !parens(c, parent, self.clarify) {
             return self.cond_inner(c);
         }
         let mut d = Vec::new();
@@ -705,7 +704,7 @@ impl<'a> Printer<'a> {
     }
 
     fn test(&mut self, d: &mut Vec<Doc>, t: &Test) {
-        let value = |p: &mut Self, d: &mut Vec<Doc>, v: &Value| p.leaf(d, v.span);
+        let value = |p: &mut Self, d: &mut Vec<Doc>, v: &Literal| p.leaf(d, v.span);
         match t {
             Test::Eq(v) | Test::Ne(v) | Test::Matches(v) | Test::NotMatches(v) => {
                 let op = match t {
@@ -743,4 +742,64 @@ impl<'a> Printer<'a> {
             }
         }
     }
+}
+
+/// Whether a condition is printed in parentheses under `parent`: when
+/// needed, and (if `clarify`) for an `and` inside an `or`, which is not
+/// needed but reads ambiguously without them.
+fn parens(c: &Cond, parent: Parent, clarify: bool) -> bool {
+    matches!(
+        (&c.node, parent),
+        (CondKind::Or(_), Parent::Or | Parent::And | Parent::Not)
+            | (CondKind::And(_), Parent::And | Parent::Not)
+            | (CondKind::Not(_), Parent::Not)
+    ) || (clarify && matches!((&c.node, parent), (CondKind::And(_), Parent::Or)))
+}
+
+/// The deepest `(`/`[` nesting of the file's conditions as printed with
+/// clarifying parentheses. Parentheses that are needed were in the source,
+/// so only the clarifying ones can take it over the parser's limit. The
+/// recursion is bounded by that limit, which the file passed.
+fn file_depth(file: &File) -> usize {
+    fn depth(c: &Cond, parent: Parent) -> usize {
+        let own = usize::from(parens(c, parent, true));
+        own + match &c.node {
+            CondKind::Or(parts) => parts
+                .iter()
+                .map(|p| depth(p, Parent::Or))
+                .max()
+                .unwrap_or(0),
+            CondKind::And(parts) => parts
+                .iter()
+                .map(|p| depth(p, Parent::And))
+                .max()
+                .unwrap_or(0),
+            CondKind::Not(inner) => depth(inner, Parent::Not),
+            CondKind::Test(_, Some(Test::In(_) | Test::Within(_))) => 1,
+            CondKind::Test(..) => 0,
+        }
+    }
+    let rule = |r: &Rule| {
+        let w = r.when.as_ref().map_or(0, |c| depth(c, Parent::Top));
+        let g = r.guard.as_ref().map_or(0, |c| depth(c, Parent::Top));
+        w.max(g)
+    };
+    let section = |s: &Section| s.rules.iter().map(rule).max().unwrap_or(0);
+    file.items
+        .iter()
+        .map(|item| match item {
+            Item::Provider(p) => depth(&p.matcher, Parent::Top)
+                .max(p.sections.iter().map(section).max().unwrap_or(0)),
+            Item::Section(s) => section(s),
+            Item::Rule(r) => rule(r),
+            Item::Extend(e) => e
+                .also
+                .iter()
+                .map(|c| depth(c, Parent::Top))
+                .chain(e.sections.iter().map(section))
+                .max()
+                .unwrap_or(0),
+        })
+        .max()
+        .unwrap_or(0)
 }

@@ -129,6 +129,7 @@ impl Diagnostic for Rendered<'_> {
     fn severity(&self) -> Option<Severity> {
         Some(match self.entry.level {
             Level::Error => Severity::Error,
+            Level::Note => Severity::Advice,
             _ => Severity::Warning,
         })
     }
@@ -278,6 +279,7 @@ fn sarif_level(level: Level) -> &'static str {
     match level {
         Level::Error => "error",
         Level::Warn => "warning",
+        Level::Note => "note",
         Level::Allow => "none",
     }
 }
