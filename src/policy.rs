@@ -15,9 +15,10 @@ use crate::eval::{apply, callback, Callback, Expectations, Outcome, Request, Tra
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::syntax::{self, SyntaxError};
 
-/// Policy files larger than this are refused (the whole provider library is
-/// a few dozen kilobytes).
-pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+/// Policy files larger than this are refused. The whole provider library is
+/// a few dozen kilobytes; parsing, checking and linting cost about 0.8 s per
+/// MiB here, so a hostile file at the limit still loads in about a second.
+pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 
 /// Why a policy could not be loaded.
 #[derive(Debug, Error, Diagnostic)]
