@@ -29,7 +29,7 @@ fn public() -> CaseFile {
 /// host the shipped library cannot know, so the corpus runs with the overlay
 /// an operator of that instance would write.
 fn public_overlay() -> PathBuf {
-    root().join("tests/corpus/self-managed.policy")
+    root().join("tests/corpus/overlay")
 }
 
 fn public_policy() -> Policy {

@@ -605,3 +605,68 @@ fn python_example_client() {
     assert_eq!(report["bad_request"]["status"], 422);
     assert_eq!(report["bad_request"]["code"], "invalid_url");
 }
+
+/// The public corpus through the daemon: every authorize case gets the
+/// library's answer (which `tests/corpus.rs` checks against the cases), and
+/// every callback case the expected verdict, over HTTP.
+#[test]
+fn the_public_corpus_through_the_daemon() {
+    use oauth_policy::testing::CaseFile;
+    use oauth_policy::{Policy, Request};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let overlay = root.join("tests/corpus/overlay");
+    let corpus = CaseFile::read(&root.join("tests/corpus/public.json")).unwrap();
+    let library = Policy::builtin().with_overlay(&overlay).unwrap();
+    let d = Daemon::start(&["--overlay", overlay.to_str().unwrap()]);
+    let mut failures = Vec::new();
+    for c in &corpus.authorize {
+        let want = library.apply(&Request::authorize(&c.input_url).unwrap());
+        let v = d.post("/v1/authorize", &authorize(&c.input_url)).json();
+        let reason = v["denied"]["reason"].as_str();
+        if v["url"] != want.url()
+            || v["provider"].as_str() != want.provider()
+            || reason != want.denied().map(|x| x.reason.as_str())
+        {
+            failures.push(format!("authorize {}: {v}", c.id));
+        }
+    }
+    for c in &corpus.callback {
+        let e = c.expectations();
+        let mut body = json!({
+            "expected_state": e.expected_state,
+            "expected_issuer": e.expected_issuer,
+            "iss_required": e.iss_required,
+            "no_state": e.no_state,
+        });
+        let fields = [
+            ("response_mode", e.response_mode.clone()),
+            ("callback_url", c.callback_url.clone()),
+            ("form", c.form.clone()),
+            ("provider", e.provider.clone()),
+            ("authorize_url", e.authorize_url.clone()),
+        ];
+        for (k, v) in fields {
+            if let Some(v) = v {
+                body[k] = json!(v);
+            }
+        }
+        let r = d.post("/v1/classify", &body);
+        let v = r.json();
+        let x = &c.expect;
+        if r.status != 200
+            || v["outcome"] != serde_json::to_value(x.outcome).unwrap()
+            || v["category"] != serde_json::to_value(x.category).unwrap()
+            || v["retryable"] != x.retryable
+            || v["provider_code"] != serde_json::to_value(&x.provider_code).unwrap()
+        {
+            failures.push(format!("callback {}: {} {v}", c.id, r.status));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        corpus.authorize.len() + corpus.callback.len(),
+        failures.join("\n")
+    );
+}
