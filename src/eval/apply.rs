@@ -10,6 +10,7 @@ use super::cond::Ctx;
 use super::params::Params;
 use super::redact;
 use super::request::{Request, Target};
+use crate::compile::ir::Rule;
 use crate::compile::Program;
 use crate::source::Location;
 use crate::vocab::Kind;
@@ -17,7 +18,7 @@ use crate::vocab::Kind;
 /// One change a rule made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// The rule's id (`PROVIDER/SECTION#N`).
+    /// The rule's id (`PROVIDER/SECTION/NAME`, or `PROVIDER/SECTION#N` if unnamed).
     pub rule: String,
     /// The action keyword (`drop`, `set`, …).
     pub action: &'static str,
@@ -187,6 +188,23 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Whether `rule` is switched off (an opt-in not enabled, or disabled by an
+/// overlay); the trace records why.
+pub(crate) fn is_off(rule: &Rule, trace: Option<&mut Trace>) -> bool {
+    let Some(off) = rule.off_reason() else {
+        return false;
+    };
+    if let Some(t) = trace {
+        t.steps.push(Step {
+            rule: rule.id.clone(),
+            location: rule.location.clone(),
+            held: false,
+            effect: off,
+        });
+    }
+    true
+}
+
 /// Runs the policy on a request.
 pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Trace>) -> Outcome {
     let source = req.param_source();
@@ -213,15 +231,7 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
     let mut denied = None;
     let mut last_rule = None;
     for rule in rules {
-        if let Some(off) = rule.off_reason() {
-            if let Some(t) = trace.as_deref_mut() {
-                t.steps.push(Step {
-                    rule: rule.id.clone(),
-                    location: rule.location.clone(),
-                    held: false,
-                    effect: off,
-                });
-            }
+        if is_off(rule, trace.as_deref_mut()) {
             continue;
         }
         let held = {

@@ -12,7 +12,7 @@ use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use super::apply::{select, Step, Trace};
+use super::apply::{is_off, select, Step, Trace};
 use super::cond::Ctx;
 use super::params::Params;
 use super::redact;
@@ -490,15 +490,7 @@ fn first_match<'a>(
         let Action::Classify { category, .. } = &rule.action else {
             continue;
         };
-        if let Some(off) = rule.off_reason() {
-            if let Some(t) = trace.as_deref_mut() {
-                t.steps.push(Step {
-                    rule: rule.id.clone(),
-                    location: rule.location.clone(),
-                    held: false,
-                    effect: off,
-                });
-            }
+        if is_off(rule, trace.as_deref_mut()) {
             continue;
         }
         let held = rule.cond.as_ref().is_none_or(|c| ctx.holds(c));
