@@ -33,5 +33,5 @@ pub use eval::{
 pub use policy::{
     is_policy_file, read_overlay, read_sources, Layer, LoadError, Policy, MAX_FILE_BYTES,
 };
-pub use source::{Location, PolicyDiagnostic, SourceFile};
+pub use source::{IndexedText, Location, PolicyDiagnostic, SourceFile};
 pub use vocab::{Category, Kind};

@@ -57,8 +57,74 @@ impl SourceFile {
     }
 
     /// The text as a miette source named after the file.
-    pub fn named_source(&self) -> NamedSource<Arc<str>> {
-        NamedSource::new(self.name.as_ref(), self.text.clone())
+    pub fn named_source(&self) -> NamedSource<IndexedText> {
+        NamedSource::new(
+            self.name.as_ref(),
+            IndexedText {
+                text: self.text.clone(),
+                lines: self.lines.clone(),
+            },
+        )
+    }
+}
+
+/// A file's text with its line index, as a miette source. miette reads a
+/// plain `str` from its start to find a span's lines; with thousands of
+/// findings in one large file that is quadratic. This hands miette only the
+/// lines around the span, found through the index.
+#[derive(Debug, Clone)]
+pub struct IndexedText {
+    text: Arc<str>,
+    lines: Arc<LineIndex>,
+}
+
+impl IndexedText {
+    /// Indexes `text` (for a text that is not a loaded file's, e.g. one
+    /// made safe to print).
+    pub fn new(text: impl Into<Arc<str>>) -> Self {
+        let text = text.into();
+        let lines = Arc::new(LineIndex::new(&text));
+        Self { text, lines }
+    }
+}
+
+impl SourceCode for IndexedText {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let (start, len) = (span.offset(), span.len());
+        let end = start.saturating_add(len);
+        if end > self.text.len() {
+            return Err(miette::MietteError::OutOfBounds);
+        }
+        // A margin of lines beyond the context: miette takes what it needs
+        // from the window, counting context as it does on the whole text.
+        let first = self.lines.line_of(start).saturating_sub(before + 2);
+        let last = self.lines.line_of(end) + after + 2;
+        let from = self.lines.line_start(first).unwrap_or(0);
+        let to = self
+            .lines
+            .line_start(last + 1)
+            .unwrap_or(self.text.len())
+            .max(end);
+        let window = self
+            .text
+            .get(from..to)
+            .ok_or(miette::MietteError::OutOfBounds)?;
+        let local = miette::SourceSpan::new((start - from).into(), len);
+        let inner = window.read_span(&local, before, after)?;
+        let shifted =
+            miette::SourceSpan::new((inner.span().offset() + from).into(), inner.span().len());
+        Ok(Box::new(miette::MietteSpanContents::new(
+            inner.data(),
+            shifted,
+            inner.line() + first,
+            inner.column(),
+            inner.line_count(),
+        )))
     }
 }
 
@@ -102,7 +168,7 @@ pub enum ErrorKind {
 pub struct PolicyDiagnostic {
     /// What went wrong.
     pub error: ErrorKind,
-    src: NamedSource<Arc<str>>,
+    src: NamedSource<IndexedText>,
     file: SourceFile,
 }
 

@@ -63,6 +63,18 @@ impl LineIndex {
         Self { line_starts }
     }
 
+    /// The 0-based line that byte `offset` is on.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
+    }
+
+    /// Where 0-based `line` starts, if the text has that line.
+    pub fn line_start(&self, line: usize) -> Option<usize> {
+        self.line_starts.get(line).copied()
+    }
+
     /// The line and column of byte `offset` in `text` (the same text given to `new`).
     pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
 use oauth_policy::check::lint::{display_safe, Finding, Level, RULES};
 use oauth_policy::syntax::Span;
-use oauth_policy::SourceFile;
+use oauth_policy::{IndexedText, SourceFile};
 use serde_json::{json, Value};
 
 /// One reported problem, ready for any output format.
@@ -87,14 +87,14 @@ impl Entry {
 /// An entry as a miette diagnostic.
 struct Rendered<'e> {
     entry: &'e Entry,
-    src: Option<NamedSource<Arc<str>>>,
+    src: Option<NamedSource<IndexedText>>,
     related: Vec<RelatedNote>,
 }
 
 /// A place in another file, shown as its own note.
 struct RelatedNote {
     message: String,
-    src: NamedSource<Arc<str>>,
+    src: NamedSource<IndexedText>,
     span: Span,
 }
 
@@ -220,16 +220,16 @@ pub(super) fn human(entries: &[Entry], files: usize, errors: usize, warnings: us
 /// Made once per file.
 #[derive(Default)]
 struct Shown {
-    files: HashMap<Arc<str>, NamedSource<Arc<str>>>,
+    files: HashMap<Arc<str>, NamedSource<IndexedText>>,
 }
 
 impl Shown {
-    fn source(&mut self, f: &SourceFile) -> NamedSource<Arc<str>> {
+    fn source(&mut self, f: &SourceFile) -> NamedSource<IndexedText> {
         self.files
             .entry(f.name.clone())
             .or_insert_with(|| match display_safe(&f.text) {
                 Cow::Borrowed(_) => f.named_source(),
-                Cow::Owned(text) => NamedSource::new(f.name.as_ref(), Arc::from(text)),
+                Cow::Owned(text) => NamedSource::new(f.name.as_ref(), IndexedText::new(text)),
             })
             .clone()
     }
