@@ -1,0 +1,8 @@
+//! Fuzz target `authorize`: the properties are in tests/support/fuzz_invariants.rs,
+//! shared with the regression test that replays saved crashes.
+#![no_main]
+
+#[path = "../../tests/support/fuzz_invariants.rs"]
+mod invariants;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| invariants::authorize(data));
