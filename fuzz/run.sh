@@ -5,9 +5,10 @@
 #   fuzz/run.sh [MINUTES] [TARGET...]
 #
 # Seeds and dictionaries are regenerated first (fuzz/make_seeds.py); the
-# corpus in fuzz/corpus/<target> grows across runs. libFuzzer runs in fork
-# mode with one worker so a crash is saved to fuzz/artifacts/<target>/ and
-# the run goes on for the full time; see fuzz/README.md for what to do with a
+# corpus in fuzz/corpus/<target> grows across runs. A crash, timeout or OOM
+# is saved to fuzz/artifacts/<target>/ (counted in the summary; the last
+# summary line's crash counts include older runs' artifacts) and libFuzzer
+# is restarted for the time left; see fuzz/README.md for what to do with a
 # saved crash. Uses the nightly toolchain when installed, else stable with
 # RUSTC_BOOTSTRAP=1.
 set -euo pipefail
@@ -25,8 +26,13 @@ else
     cargo=(cargo)
 fi
 
+# No sanitizer: the library has no unsafe code, and without ASan it runs
+# about twice as fast. Debug assertions (and so overflow checks) on: an
+# arithmetic overflow is a bug even where release builds would wrap.
+flags=(-O --sanitizer none --debug-assertions)
+
 python3 make_seeds.py
-"${cargo[@]}" fuzz build -O
+"${cargo[@]}" fuzz build "${flags[@]}"
 
 dict_for() {
     case "$1" in
@@ -40,29 +46,40 @@ summary=()
 for t in "${targets[@]}"; do
     mkdir -p "artifacts/$t" "corpus/$t"
     log="artifacts/$t/run.log"
+    : >"$log"
     echo "== $t: $minutes min" >&2
     start=$(date +%s)
-    # -fork=1: one worker, restarted after a crash, timeout or OOM (each is
-    # still saved as an artifact and counted below). Inputs up to 8 KiB;
-    # anything slower than 10 s per input is a finding, not a stall.
-    "${cargo[@]}" fuzz run -O "$t" "corpus/$t" -- \
-        -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-        -max_len=8192 -dict="$(dict_for "$t")" \
-        -artifact_prefix="artifacts/$t/" -print_final_stats=1 \
-        >"$log" 2>&1 || true
+    execs=0
+    runs=0
+    # One worker. libFuzzer stops at the first crash, timeout (10 s) or OOM
+    # (2 GiB) after saving it to artifacts/<target>/; the loop restarts it on
+    # the grown corpus for the time left, so a finding never ends the run.
+    while :; do
+        left=$((seconds - ($(date +%s) - start)))
+        [ "$left" -gt 0 ] || break
+        runs=$((runs + 1))
+        "${cargo[@]}" fuzz run "${flags[@]}" "$t" "corpus/$t" -- \
+            -max_total_time="$left" -timeout=10 -rss_limit_mb=2048 \
+            -max_len=8192 -dict="$(dict_for "$t")" \
+            -artifact_prefix="artifacts/$t/" -print_final_stats=1 \
+            >>"$log" 2>&1 || true
+        n=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -1)
+        execs=$((execs + ${n:-0}))
+        # Keep only the last run's final stats line from being counted twice.
+        sed -i 's/^stat::number_of_executed_units:/counted::number_of_executed_units:/' "$log"
+    done
     elapsed=$(($(date +%s) - start))
-    # Fork mode prints `#EXECS: cov: N ft: N corp: N exec/s: N
-    # oom/timeout/crash: A/B/C time: Ts ...` lines; the last one is the total.
-    last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -1 || true)
-    execs=$(sed -nE 's/^#([0-9]+):.*/\1/p' <<<"$last")
+    # Progress lines: `#N  NEW|REDUCE|pulse|DONE  cov: C ft: F corp: K/SIZE ...`.
+    last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1 || true)
     cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
     ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
-    corp=$(sed -nE 's/.* corp: ([0-9]+).*/\1/p' <<<"$last")
-    otc=$(sed -nE 's#.*oom/timeout/crash: ([0-9/]+).*#\1#p' <<<"$last")
-    saved=$(find "artifacts/$t" -type f ! -name run.log | wc -l)
-    summary+=("$(printf '%-11s %5ss %12s execs  cov %6s  ft %7s  corpus %6s  oom/timeout/crash %-8s  artifacts %s' \
-        "$t" "$elapsed" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "${otc:-?}" "$saved")")
+    corp=$(sed -nE 's#.* corp: ([0-9]+)/.*#\1#p' <<<"$last")
+    crashes=$(find "artifacts/$t" -name 'crash-*' | wc -l)
+    timeouts=$(find "artifacts/$t" -name 'timeout-*' | wc -l)
+    ooms=$(find "artifacts/$t" -name 'oom-*' | wc -l)
+    summary+=("$(printf '%-11s %5ss %10s execs %6s/s  cov %6s  ft %7s  corpus %6s  runs %3s  crash/timeout/oom %s/%s/%s' \
+        "$t" "$elapsed" "$execs" "$((execs / (elapsed > 0 ? elapsed : 1)))" "${cov:-?}" "${ft:-?}" \
+        "${corp:-?}" "$runs" "$crashes" "$timeouts" "$ooms")")
 done
 
 printf '%s\n' "${summary[@]}"

@@ -50,9 +50,8 @@ pub fn policy_fmt(data: &[u8]) {
         );
         return;
     };
-    let reparsed = parse(out).unwrap_or_else(|e| {
-        panic!("formatted output does not parse: {e:?}\n--- output\n{out}")
-    });
+    let reparsed = parse(out)
+        .unwrap_or_else(|e| panic!("formatted output does not parse: {e:?}\n--- output\n{out}"));
     assert_eq!(
         without_spans(&ast),
         without_spans(&reparsed),
@@ -70,32 +69,40 @@ pub fn policy_fmt(data: &[u8]) {
     };
     assert_eq!(comments(text), comments(out), "formatting changed comments");
 
-    let reloaded = Policy::parse("fuzz.policy", out);
-    assert_eq!(
-        loaded.is_ok(),
-        reloaded.is_ok(),
-        "formatting changed whether the policy loads: {:?} vs {:?}",
-        loaded.as_ref().err(),
-        reloaded.as_ref().err()
-    );
-    if let (Ok(a), Ok(b)) = (loaded, reloaded) {
-        for url in FIXED_AUTHORIZE {
-            let req = Request::authorize(url).expect("fixed URL is valid");
-            let (x, y) = (a.apply(&req), b.apply(&req));
-            assert_eq!(essence(&x), essence(&y), "formatting changed {url}");
-            check_request(&req, &x, None);
+    let Ok(a) = loaded else {
+        // Loading a file already in canonical layout again proves nothing.
+        if *out != text {
+            let reloaded = Policy::parse("fuzz.policy", out);
+            assert!(reloaded.is_err(), "formatting made an invalid policy load");
         }
-        let req = Request::token(FIXED_TOKEN.0, FIXED_TOKEN.1).expect("fixed token is valid");
-        let x = a.apply(&req);
-        assert_eq!(essence(&x), essence(&b.apply(&req)), "formatting changed a token request");
-        check_request(&req, &x, Some(FIXED_TOKEN.1));
-        let cb = Callback::from_url(FIXED_CALLBACK).expect("fixed callback is valid");
-        let expect = Expectations {
-            expected_state: Some("s1".into()),
-            ..Expectations::default()
-        };
-        check_verdict(&a, &cb, callback_source(FIXED_CALLBACK), &expect);
+        return;
+    };
+    let b = if *out == text {
+        a.clone()
+    } else {
+        Policy::parse("fuzz.policy", out)
+            .unwrap_or_else(|e| panic!("formatting made the policy fail to load: {e:?}"))
+    };
+    for url in FIXED_AUTHORIZE {
+        let req = Request::authorize(url).expect("fixed URL is valid");
+        let (x, y) = (a.apply(&req), b.apply(&req));
+        assert_eq!(essence(&x), essence(&y), "formatting changed {url}");
+        check_request(&req, &x, None);
     }
+    let req = Request::token(FIXED_TOKEN.0, FIXED_TOKEN.1).expect("fixed token is valid");
+    let x = a.apply(&req);
+    assert_eq!(
+        essence(&x),
+        essence(&b.apply(&req)),
+        "formatting changed a token request"
+    );
+    check_request(&req, &x, Some(FIXED_TOKEN.1));
+    let cb = Callback::from_url(FIXED_CALLBACK).expect("fixed callback is valid");
+    let expect = Expectations {
+        expected_state: Some("s1".into()),
+        ..Expectations::default()
+    };
+    check_verdict(&a, &cb, callback_source(FIXED_CALLBACK), &expect);
 }
 
 /// Requests a fuzzed policy is run on (hosts and names the seeds use).
@@ -111,7 +118,15 @@ const FIXED_CALLBACK: &str = "https://gateway.example.com/cb?code=c&state=s1&iss
 
 /// What an outcome says, without source locations (which move when a file
 /// is reformatted).
-fn essence(o: &Outcome) -> (String, Option<String>, Option<String>, Vec<String>, Option<String>) {
+fn essence(
+    o: &Outcome,
+) -> (
+    String,
+    Option<String>,
+    Option<String>,
+    Vec<String>,
+    Option<String>,
+) {
     (
         o.url().to_string(),
         o.body().map(str::to_string),
@@ -203,7 +218,11 @@ fn check_verdict(policy: &Policy, cb: &Callback, source: &str, expect: &Expectat
     let state = verdict.state.as_deref().expect("a success carries a state");
     assert!(!code.is_empty() && !state.is_empty(), "empty code or state");
     assert_eq!(values("code"), [code], "the code is not the one code sent");
-    assert_eq!(values("state"), [state], "the state is not the one state sent");
+    assert_eq!(
+        values("state"),
+        [state],
+        "the state is not the one state sent"
+    );
     assert!(
         values("error").iter().all(|e| e.is_empty()),
         "a success with an error"
@@ -276,7 +295,9 @@ fn check_request(req: &Request, out: &Outcome, body: Option<&str>) {
             let (head, query, tail) = split_url(req.url());
             let url = out.url();
             assert!(
-                url.starts_with(head) && url.ends_with(tail) && url.len() >= head.len() + tail.len(),
+                url.starts_with(head)
+                    && url.ends_with(tail)
+                    && url.len() >= head.len() + tail.len(),
                 "the URL outside the query changed:\n{}\n{url}",
                 req.url()
             );
@@ -299,13 +320,20 @@ fn check_request(req: &Request, out: &Outcome, body: Option<&str>) {
     if out.denied().is_some() || out.changes().is_empty() {
         assert_eq!(out.url(), req.url(), "an unchanged request's URL changed");
         if let Some(body) = body {
-            assert_eq!(out.body(), Some(body), "an unchanged request's body changed");
+            assert_eq!(
+                out.body(),
+                Some(body),
+                "an unchanged request's body changed"
+            );
         }
     }
     let changed: HashSet<&str> = out.changes().iter().map(|c| c.param.as_str()).collect();
     let renamed = out.changes().iter().any(|c| c.action == "rename");
     let untouched = |s: &str| -> Vec<String> {
+        // An empty piece (`a&&b`) carries no parameter; where the library
+        // keeps one alone it cannot be told from no query at all.
         segments(s)
+            .filter(|seg| !seg.is_empty())
             .filter(|seg| {
                 let name = seg.split_once('=').map_or(*seg, |(n, _)| n);
                 !changed.contains(decode(name).as_ref())
