@@ -16,9 +16,12 @@ use oauth_policy::syntax::fmt::{format, lex, without_spans};
 use oauth_policy::syntax::parse;
 use oauth_policy::{Callback, CallbackOutcome, Expectations, Limits, Outcome, Policy, Request};
 
+/// One target's checks: panics when a property breaks.
+pub type Check = fn(&[u8]);
+
 /// Every target by name, as `fuzz/fuzz_targets/<name>.rs` and
 /// `tests/fuzz_regressions/<name>/` spell it.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("policy_fmt", policy_fmt),
     ("authorize", authorize),
     ("token", token),
