@@ -54,12 +54,16 @@ for t in "${targets[@]}"; do
     # One worker. libFuzzer stops at the first crash, timeout (10 s) or OOM
     # (2 GiB) after saving it to artifacts/<target>/; the loop restarts it on
     # the grown corpus for the time left, so a finding never ends the run.
+    # SIGSEGV/SIGBUS are left to common/overflow.rs, which turns a stack
+    # overflow into an abort libFuzzer can report (its own handler would die
+    # on the exhausted stack without saving the input).
     while :; do
         left=$((seconds - ($(date +%s) - start)))
         [ "$left" -gt 0 ] || break
         runs=$((runs + 1))
         "${cargo[@]}" fuzz run "${flags[@]}" "$t" "corpus/$t" -- \
             -max_total_time="$left" -timeout=10 -rss_limit_mb=2048 \
+            -handle_segv=0 -handle_bus=0 \
             -max_len=8192 -dict="$(dict_for "$t")" \
             -artifact_prefix="artifacts/$t/" -print_final_stats=1 \
             >>"$log" 2>&1 || true

@@ -4,5 +4,7 @@
 
 #[path = "../../tests/support/fuzz_invariants.rs"]
 mod invariants;
+#[path = "../common/overflow.rs"]
+mod overflow;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| invariants::policy_fmt(data));
+libfuzzer_sys::fuzz_target!(init: overflow::install(), |data: &[u8]| invariants::policy_fmt(data));
