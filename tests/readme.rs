@@ -72,3 +72,27 @@ fn the_overlay_example_gives_auth0_a_custom_domain() {
         .unwrap();
     assert_eq!(policy.apply(&req).provider(), Some("auth0"));
 }
+
+/// docs/daemon.md's `/v1/authorize` example is what the engine answers for
+/// the request its first example sends (revision and generation aside).
+#[test]
+fn the_daemon_docs_authorize_example_is_real_output() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/daemon.md")).unwrap();
+    let url = doc
+        .split("-d '{\"url\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the first example posts a url");
+    let example = doc
+        .split("For the request in the first example:")
+        .nth(1)
+        .map(|r| blocks(r, "json")[0].clone())
+        .expect("the /v1/authorize example");
+    let shown: serde_json::Value = serde_json::from_str(&example).unwrap();
+    let out = Policy::builtin().apply(&Request::authorize(url).unwrap());
+    let real = serde_json::to_value(&out).unwrap();
+    for field in ["url", "body", "provider", "changes", "denied"] {
+        assert_eq!(shown[field], real[field], "docs/daemon.md `{field}`");
+    }
+}

@@ -292,7 +292,12 @@ fn fragment_mode(expect: &Expectations) -> bool {
     };
     let (_, query, _) = split_url(authorize);
     let params = params_of(query.unwrap_or(""));
-    let get = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
     match get("response_mode") {
         Some(mode) => mode == "fragment",
         None => get("response_type")
