@@ -2,10 +2,12 @@
 //! Through the library here; `policyc --overlay` at the end.
 
 mod cli_support;
+#[path = "support/render.rs"]
+mod support;
 
 use cli_support::Fixture;
-use miette::{GraphicalReportHandler, GraphicalTheme};
 use oauth_policy::{LoadError, Policy, Request};
+use support::render;
 
 const BASE: &str = r#"
 provider "idp" {
@@ -40,19 +42,6 @@ fn apply(p: &Policy, url: &str) -> (String, Option<String>, Vec<String>) {
         out.provider().map(str::to_string),
         rules,
     )
-}
-
-fn render(err: &LoadError) -> String {
-    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
-        .with_width(100)
-        .with_links(false);
-    let mut out = String::new();
-    for d in err.diagnostics() {
-        out.push_str(&format!("[{}] at {}\n", d.code_str(), d.location()));
-        handler.render_report(&mut out, d).unwrap();
-        out.push('\n');
-    }
-    out
 }
 
 #[test]
