@@ -303,3 +303,45 @@ extend provider "idp" {
         fmt::without_spans(&parse(canonical).unwrap())
     );
 }
+
+#[test]
+fn extend_global_switches_the_generic_baseline_by_name() {
+    let url = "https://h.example/authorize?client_id=c&audience=a&audience=b";
+    let req = Request::authorize(url).unwrap();
+    let shipped = Policy::builtin().apply(&req);
+    assert_eq!(
+        shipped.denied().map(|d| d.rule.as_str()),
+        Some("global/authorize/deny-repeated")
+    );
+    let p = Policy::builtin()
+        .with_overlay_sources(
+            "mine",
+            [("g.policy", "extend global {\n  disable deny-repeated\n}\n")],
+        )
+        .unwrap();
+    let out = p.apply(&req);
+    assert!(out.denied().is_none());
+    assert_eq!(out.url(), url);
+    // The token section's rule of that name is off too.
+    let body = "grant_type=refresh_token&resource=a&scope=x&scope=y";
+    let token = Request::token("https://h.example/token", body).unwrap();
+    assert!(p.apply(&token).denied().is_none());
+    assert!(Policy::builtin().apply(&token).denied().is_some());
+}
+
+#[test]
+fn extend_global_has_no_match_and_global_is_not_a_provider_name() {
+    let err = overlay(
+        "extend global {\n  also match host == \"a.example\"\n  disable nope\n}\nprovider \"global\" { match host == \"g.example\" }\n",
+    )
+    .unwrap_err();
+    let text = render(&err);
+    assert!(text.contains("policy::E044"), "{text}");
+    assert!(text.contains("policy::E045"), "{text}");
+    assert!(text.contains("`global` has no rule named `nope`"), "{text}");
+    let canonical = "extend global {\n  disable deny-repeated\n}\n";
+    assert_eq!(
+        oauth_policy::syntax::fmt::format("extend   global{disable deny-repeated}").unwrap(),
+        canonical
+    );
+}

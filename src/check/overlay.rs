@@ -31,12 +31,12 @@ pub enum OverlayError {
         help: String,
     },
     /// `enable x` / `disable x` where the provider has no rule named `x`.
-    #[error("provider `{provider}` has no rule named `{name}`")]
+    #[error("`{provider}` has no rule named `{name}`")]
     #[diagnostic(code(policy::E041))]
     UnknownRule {
         /// The rule name as written.
         name: String,
-        /// The provider extended.
+        /// The provider extended (`global` for `extend global`).
         provider: String,
         /// Where.
         #[label("no such rule")]
@@ -75,6 +75,28 @@ pub enum OverlayError {
         #[help]
         help: String,
     },
+    /// `also match` in `extend global`: global rules apply to every request.
+    #[error("`extend global` cannot have `also match`")]
+    #[diagnostic(
+        code(policy::E044),
+        help("global rules run for every request; to add a host to a provider, write `extend provider \"NAME\" {{ also match … }}`")
+    )]
+    MatchInGlobal {
+        /// The condition.
+        #[label("no provider to match for")]
+        span: SourceSpan,
+    },
+    /// A provider named `global`, the name rule ids give the global rules.
+    #[error("`global` is reserved for the global rules")]
+    #[diagnostic(
+        code(policy::E045),
+        help("rule ids start with the provider's name and `global/…` are the global rules' ids; pick another name")
+    )]
+    ReservedName {
+        /// The name.
+        #[label("reserved")]
+        span: SourceSpan,
+    },
 }
 
 /// The rule names of one provider (or of the global rules): section → names.
@@ -86,6 +108,7 @@ pub(crate) fn check(files: &[(SourceFile, ast::File)]) -> Vec<PolicyDiagnostic> 
     // Owner → first span of each `section/name`, to report duplicates.
     let mut first: HashMap<String, (usize, Span)> = HashMap::new();
     let mut names: HashMap<&str, Names<'_>> = HashMap::new();
+    let mut global: Names<'_> = HashMap::new();
     let mut note = |owner: &str, section: &ast::Section, file: usize, out: &mut Vec<_>| {
         for rule in &section.rules {
             let Some(name) = &rule.name else { continue };
@@ -116,6 +139,14 @@ pub(crate) fn check(files: &[(SourceFile, ast::File)]) -> Vec<PolicyDiagnostic> 
         for item in &file.items {
             match item {
                 Item::Provider(p) => {
+                    if p.name.node == "global" {
+                        if let Some((src, _)) = files.get(index) {
+                            let err = OverlayError::ReservedName {
+                                span: p.name.span.into(),
+                            };
+                            out.push(PolicyDiagnostic::new(err, src));
+                        }
+                    }
                     let entry = names.entry(p.name.node.as_str()).or_default();
                     for s in &p.sections {
                         note(&p.name.node, s, index, &mut out);
@@ -127,7 +158,15 @@ pub(crate) fn check(files: &[(SourceFile, ast::File)]) -> Vec<PolicyDiagnostic> 
                         );
                     }
                 }
-                Item::Section(s) => note("global", s, index, &mut out),
+                Item::Section(s) => {
+                    note("global", s, index, &mut out);
+                    global.entry(s.name.node.as_str()).or_default().extend(
+                        s.rules
+                            .iter()
+                            .filter_map(|r| r.name.as_ref())
+                            .map(|n| n.node.as_str()),
+                    );
+                }
                 Item::Rule(_) | Item::Extend(_) => {}
             }
         }
@@ -135,7 +174,20 @@ pub(crate) fn check(files: &[(SourceFile, ast::File)]) -> Vec<PolicyDiagnostic> 
     for (index, (source, file)) in files.iter().enumerate() {
         for item in &file.items {
             let Item::Extend(e) = item else { continue };
-            let Some(rules) = names.get(e.provider.node.as_str()) else {
+            if e.global {
+                for c in &e.also {
+                    let err = OverlayError::MatchInGlobal {
+                        span: c.span.into(),
+                    };
+                    out.push(PolicyDiagnostic::new(err, source));
+                }
+            }
+            let found = if e.global {
+                Some(&global)
+            } else {
+                names.get(e.provider.node.as_str())
+            };
+            let Some(rules) = found else {
                 let help = match suggest::closest(&e.provider.node, names.keys().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => "`extend` adds to a provider defined in a loaded file (the shipped library or --policies); to add a new provider write `provider \"name\" { match … }`".into(),
@@ -164,7 +216,7 @@ pub(crate) fn check(files: &[(SourceFile, ast::File)]) -> Vec<PolicyDiagnostic> 
                 let help = match suggest::closest(&switch.name.node, all.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None if all.is_empty() => {
-                        format!("provider `{}` has no named rules", e.provider.node)
+                        format!("`{}` has no named rules", e.provider.node)
                     }
                     None => format!("its named rules: {}", all.join(", ")),
                 };

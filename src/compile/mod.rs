@@ -163,9 +163,15 @@ impl<'a> Compiler<'a> {
     }
 
     /// Applies an `extend` block: alternative matches, switches, then rules
-    /// appended to the provider's sections. `check` made sure the provider
-    /// and every switched name exist.
+    /// appended to the provider's (or, for `extend global`, the global)
+    /// sections. `check` made sure the provider and every switched name exist.
     fn extend(&mut self, program: &mut Program, e: &ast::Extension) {
+        if e.global {
+            let mut sections = std::mem::take(&mut program.global);
+            self.extend_sections(e, &mut sections);
+            program.global = sections;
+            return;
+        }
         let Some(index) = program
             .providers
             .iter()
@@ -183,10 +189,15 @@ impl<'a> Compiler<'a> {
                 });
             }
         }
-        let mut sections = Sections::default();
-        if let Some(p) = program.providers.get(index) {
-            sections = p.sections.clone();
+        if let Some(p) = program.providers.get_mut(index) {
+            let mut sections = std::mem::take(&mut p.sections);
+            self.extend_sections(e, &mut sections);
+            p.sections = sections;
         }
+    }
+
+    /// An extension's switches, then its rules, on one set of sections.
+    fn extend_sections(&mut self, e: &ast::Extension, sections: &mut Sections) {
         for switch in &e.switches {
             let at = self.source.location(switch.span);
             for kind in Kind::ALL {
@@ -199,10 +210,7 @@ impl<'a> Compiler<'a> {
             }
         }
         for s in &e.sections {
-            self.section(&e.provider.node, s, &mut sections);
-        }
-        if let Some(p) = program.providers.get_mut(index) {
-            p.sections = sections;
+            self.section(&e.provider.node, s, sections);
         }
     }
 

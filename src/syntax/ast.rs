@@ -41,11 +41,15 @@ pub enum Item {
     Extend(Extension),
 }
 
-/// `extend provider "name" { also match COND | enable NAME | disable NAME | section }*`
+/// `extend provider "name" { also match COND | enable NAME | disable NAME | section }*`,
+/// or `extend global { … }` for the global rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Extension {
-    /// The provider extended (defined in this or another loaded file).
+    /// The provider extended (defined in this or another loaded file); for
+    /// `extend global`, `global` with the keyword's span.
     pub provider: Spanned<String>,
+    /// `extend global`: the global rules, not a provider.
+    pub global: bool,
     /// `also match COND`: alternatives to the provider's own `match`.
     pub also: Vec<Cond>,
     /// `enable NAME` / `disable NAME`, in order.

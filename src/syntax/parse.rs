@@ -117,6 +117,7 @@ fn is_keyword(r: R) -> bool {
             | R::kw_param
             | R::kw_within
             | R::kw_extend
+            | R::kw_global
             | R::kw_also
             | R::kw_enable
             | R::kw_disable
@@ -148,13 +149,24 @@ fn provider(pair: Pair<'_, R>) -> Result<Provider, SyntaxError> {
 
 fn extension(pair: Pair<'_, R>) -> Result<Extension, SyntaxError> {
     let span: Span = pair.as_span().into();
+    let global = pair
+        .clone()
+        .into_inner()
+        .find(|p| p.as_rule() == R::kw_global)
+        .map(|p| Spanned::new("global".to_string(), p.as_span().into()));
     let mut inner = children(pair).filter(|p| !is_keyword(p.as_rule()));
-    let name_value = literal(
-        inner.next().ok_or_else(|| malformed(span))?,
-        "an extended provider's name",
-    )?;
-    let provider = Spanned::new(name_value.text, name_value.span);
+    let provider = match &global {
+        Some(g) => g.clone(),
+        None => {
+            let name_value = literal(
+                inner.next().ok_or_else(|| malformed(span))?,
+                "an extended provider's name",
+            )?;
+            Spanned::new(name_value.text, name_value.span)
+        }
+    };
     let mut ext = Extension {
+        global: global.is_some(),
         provider,
         also: Vec::new(),
         switches: Vec::new(),
@@ -510,7 +522,7 @@ pub fn rule_words(r: R) -> String {
         R::cmp_op => "`==`, `!=`, `~` or `!~`",
         R::membership => "`in [..]`",
         R::within => "`within [..]`",
-        R::extension => "`extend provider`",
+        R::extension => "`extend provider` or `extend global`",
         R::also_match => "`also match`",
         R::switch => "`enable` or `disable`",
         R::label => "a rule name (`NAME:`)",
@@ -580,6 +592,7 @@ const SUGGESTABLE: &[&str] = &[
     "enable",
     "disable",
     "optional",
+    "global",
 ];
 
 fn from_pest(text: &str, err: pest::error::Error<R>) -> SyntaxError {

@@ -307,9 +307,13 @@ impl<'a> Printer<'a> {
         let mut d = Vec::new();
         self.fixed(&mut d, "extend");
         d.push(Doc::Text(" ".into()));
-        self.fixed(&mut d, "provider");
-        d.push(Doc::Text(" ".into()));
-        self.leaf(&mut d, e.provider.span);
+        if e.global {
+            self.fixed(&mut d, "global");
+        } else {
+            self.fixed(&mut d, "provider");
+            d.push(Doc::Text(" ".into()));
+            self.leaf(&mut d, e.provider.span);
+        }
         d.push(Doc::Text(" ".into()));
         self.fixed(&mut d, "{");
         self.stmt(d, indent, None);
