@@ -1,20 +1,12 @@
 //! Rendered load errors, as an operator sees them (no color).
 
-use miette::{GraphicalReportHandler, GraphicalTheme};
+#[path = "support/render.rs"]
+mod support;
+
 use oauth_policy::Policy;
 
 fn render(files: &[(&str, &str)]) -> String {
-    let err = Policy::from_sources(files.iter().copied()).unwrap_err();
-    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
-        .with_width(100)
-        .with_links(false);
-    let mut out = String::new();
-    for d in err.diagnostics() {
-        out.push_str(&format!("[{}] at {}\n", d.code_str(), d.location()));
-        handler.render_report(&mut out, d).unwrap();
-        out.push('\n');
-    }
-    out
+    support::render(&Policy::from_sources(files.iter().copied()).unwrap_err())
 }
 
 macro_rules! snap {
