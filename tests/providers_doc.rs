@@ -271,7 +271,7 @@ fn generate(policy: &Policy) -> Result<String, String> {
          errors, after the built-in checks (duplicates, `iss`, `state`, error with code);\n\
          the first matching rule wins.\n\n\
          Every rule is exercised by a case in `policies/tests/*.json` or\n\
-         `tests/corpus/public.json` (checked by `tests/corpus.rs`).\n\n\
+         `tests/corpus/public.json` (checked by `bin/policyc/tests/corpus.rs`).\n\n\
          Every rule has a name, so its id (`PROVIDER/SECTION/NAME`) survives edits and\n\
          an overlay can switch it: keep local changes in an overlay directory\n\
          (`--overlay DIR`, docs/language.md#overlays) rather than in a copy of this\n\

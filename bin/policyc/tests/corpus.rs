@@ -18,7 +18,9 @@ use oauth_policy::{Kind, Policy, Request};
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .canonicalize()
+        .unwrap()
 }
 
 fn public() -> CaseFile {
@@ -189,6 +191,7 @@ fn case_ids_are_unique() {
 fn policyc(args: &[&str]) -> (i32, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_policyc"))
         .args(args)
+        .current_dir(root())
         .output()
         .unwrap();
     let code = out.status.code().unwrap_or(-1);

@@ -6,7 +6,7 @@ use std::process::Command;
 use oauth_policy::{Policy, Request};
 
 fn readme() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap()
 }
 
 /// The fenced blocks of a kind (`sh`, `text`), in order.
@@ -77,8 +77,8 @@ fn the_overlay_example_gives_auth0_a_custom_domain() {
 /// the request its first example sends (revision and generation aside).
 #[test]
 fn the_daemon_docs_authorize_example_is_real_output() {
-    let doc =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/daemon.md")).unwrap();
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/daemon.md"))
+        .unwrap();
     let url = doc
         .split("-d '{\"url\":\"")
         .nth(1)

@@ -2,7 +2,7 @@
 //! Through the library here; `policyc --overlay` at the end.
 
 mod cli_support;
-#[path = "support/render.rs"]
+#[path = "../../../tests/support/render.rs"]
 mod support;
 
 use cli_support::Fixture;
@@ -254,8 +254,11 @@ fn policyc_lint_reports_overlay_errors_with_spans() {
 
 #[test]
 fn docs_overlay_examples_load_on_the_shipped_library() {
-    let doc =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md")).unwrap();
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/language.md"
+    ))
+    .unwrap();
     let mut found = 0;
     for block in doc.split("```overlay\n").skip(1) {
         let text = block.split("```").next().unwrap();

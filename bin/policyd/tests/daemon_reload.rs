@@ -2,7 +2,6 @@
 //! directory changes in practice is picked up within a bounded time, a bad
 //! set never replaces a good one, and traffic never sees a failure or a
 //! half-loaded policy while reloads happen.
-#![cfg(feature = "daemon")]
 
 #[path = "daemon/harness.rs"]
 mod harness;

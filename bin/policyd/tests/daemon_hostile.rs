@@ -1,7 +1,6 @@
 //! policyd against hostile clients and unlucky operators, with the real
 //! binary: slow or idle connections, an unwritable decision log, secrets in
 //! odd spellings, malformed URLs. Every wait is bounded.
-#![cfg(feature = "daemon")]
 
 #[path = "daemon/harness.rs"]
 mod harness;

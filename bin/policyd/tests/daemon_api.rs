@@ -1,6 +1,5 @@
 //! policyd's HTTP API against the real binary: decisions, errors, status,
 //! metrics, the decision log's redaction, startup and shutdown.
-#![cfg(feature = "daemon")]
 
 #[path = "daemon/harness.rs"]
 mod harness;
@@ -579,7 +578,7 @@ fn python_example_client() {
     let d = Daemon::start(&[]);
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/python/policyd_client.py"
+        "/../../examples/python/policyd_client.py"
     );
     let out = std::process::Command::new("python3")
         .arg(script)
@@ -607,13 +606,16 @@ fn python_example_client() {
 }
 
 /// The public corpus through the daemon: every authorize case gets the
-/// library's answer (which `tests/corpus.rs` checks against the cases), and
+/// library's answer (which `bin/policyc/tests/corpus.rs` checks against the cases), and
 /// every callback case the expected verdict, over HTTP.
 #[test]
 fn the_public_corpus_through_the_daemon() {
     use oauth_policy::testing::CaseFile;
     use oauth_policy::{Policy, Request};
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap();
     let overlay = root.join("tests/corpus/overlay");
     let corpus = CaseFile::read(&root.join("tests/corpus/public.json")).unwrap();
     let library = Policy::builtin().with_overlay(&overlay).unwrap();
