@@ -16,6 +16,8 @@ pub mod compile;
 pub mod eval;
 mod policy;
 pub mod source;
+#[cfg(feature = "watch")]
+pub mod store;
 mod suggest;
 pub mod syntax;
 pub mod testing;
