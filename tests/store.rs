@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use oauth_policy::store::{
-    OnReloadError, PolicyStore, ReloadResult, SkipReason, StoreBuilder, Trigger,
+    OnReloadError, PolicyStore, ReloadResult, SkipReason, StoreBuilder, Trigger, WatchEvent,
 };
 use oauth_policy::{LoadError, Policy, Request};
 
@@ -332,6 +332,29 @@ fn the_periodic_rescan_reloads_without_file_events() {
         provider_for(&store, "a.test").as_deref() == Some("a2")
     });
     assert_eq!(store.status().last_reload.trigger, Trigger::Periodic);
+}
+
+#[test]
+fn the_watch_hook_hears_each_directory_watched() {
+    let base = tempfile::tempdir().unwrap();
+    let overlay = tempfile::tempdir().unwrap();
+    std::fs::write(base.path().join("a.policy"), provider("a", "a.test")).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    let _store = builder(base.path())
+        .overlay(overlay.path())
+        .on_watch(move |e| {
+            if let WatchEvent::Watching(dir) = e {
+                sink.lock().unwrap().push(dir.to_path_buf());
+            }
+        })
+        .build()
+        .unwrap();
+    let watched = seen.lock().unwrap().clone();
+    assert_eq!(
+        watched,
+        vec![base.path().to_path_buf(), overlay.path().to_path_buf()]
+    );
 }
 
 #[test]

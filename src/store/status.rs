@@ -240,8 +240,11 @@ pub struct ReloadEvent<'a> {
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum WatchEvent<'a> {
-    /// A directory is watched (again, after it was replaced).
+    /// A directory is watched.
     Watching(&'a Path),
+    /// The periodic rescan found a directory replaced (or not watched
+    /// yet) and is watching it again; `Watching` or `Unavailable` follows.
+    Restarting(&'a Path),
     /// A directory cannot be watched: only the periodic rescan and
     /// `reload_now` will see its changes.
     Unavailable(&'a Path, &'a (dyn std::error::Error + 'static)),

@@ -15,7 +15,7 @@ use super::read::{self, fingerprint, same_files, Fingerprint, Read};
 use super::source::Source;
 use super::status::{
     ErrorSummary, LastReload, OnReloadError, ReloadEvent, ReloadResult, SkipReason, StoreStatus,
-    Trigger,
+    Trigger, WatchEvent,
 };
 use super::wake::{Waited, Wake};
 use super::watch::{self, Watch};
@@ -127,6 +127,9 @@ impl Worker {
             let now = watch::identity(dir);
             let stale = w.as_ref().is_none_or(|w| w.identity != now);
             if stale && now.is_some() {
+                if let Some(h) = hook {
+                    call(|| h(&WatchEvent::Restarting(dir)));
+                }
                 *w = watch::start(dir, &self.wake, hook);
             }
         }
@@ -163,12 +166,21 @@ impl Worker {
         true
     }
 
+    /// `MAX_QUIET_PERIODS` debounces (saturating: the debounce is the
+    /// embedder's to choose).
+    fn longest_wait(&self) -> Duration {
+        self.config
+            .debounce
+            .checked_mul(MAX_QUIET_PERIODS)
+            .unwrap_or(Duration::MAX)
+    }
+
     /// Waits until no cause has come for a debounce period (at most
     /// `MAX_QUIET_PERIODS` of them), so a burst of writes is read once, at
     /// its end. Returns the causes seen, merged; `None` to stop.
     fn quiet(&self, mut trigger: Trigger) -> Option<Trigger> {
         let debounce = self.config.debounce;
-        let deadline = Instant::now().checked_add(debounce * MAX_QUIET_PERIODS);
+        let deadline = Instant::now().checked_add(self.longest_wait());
         loop {
             let until = Instant::now().checked_add(debounce);
             let until = match (until, deadline) {
@@ -262,8 +274,7 @@ impl Worker {
     /// file event: a stalled writer that resumes makes one) and, read again
     /// then, still hold the files `policy` was compiled from.
     fn still_reads(&self, policy: &Policy, trigger: &mut Trigger) -> Option<bool> {
-        let period = self.config.debounce * MAX_QUIET_PERIODS;
-        if self.changed_within(period, trigger)? {
+        if self.changed_within(self.longest_wait(), trigger)? {
             return Some(false);
         }
         let again = catch_unwind(AssertUnwindSafe(|| self.source.read()));
@@ -305,25 +316,25 @@ impl Worker {
                 next.last_reload = last(ReloadResult::Unchanged, None);
                 next.stale = false;
                 next.serving = true;
-                next.counts.unchanged += 1;
+                next.counts.unchanged = next.counts.unchanged.saturating_add(1);
             }
             Attempt::Loaded(policy) => {
                 self.last_failure = None;
                 next.revision = policy.revision().to_string();
                 next.policy = Arc::new(policy);
-                next.generation += 1;
+                next.generation = next.generation.saturating_add(1);
                 next.loaded_at = now;
                 next.last_reload = last(ReloadResult::Swapped, None);
                 next.stale = false;
                 next.serving = true;
-                next.counts.swapped += 1;
+                next.counts.swapped = next.counts.swapped.saturating_add(1);
             }
             Attempt::Failed(err, key) => {
                 self.last_failure = Some(key);
                 next.last_reload = last(ReloadResult::Failed, Some(err));
                 next.stale = true;
                 next.serving = next.on_error == OnReloadError::KeepLastGood;
-                next.counts.failed += 1;
+                next.counts.failed = next.counts.failed.saturating_add(1);
             }
         }
         let error = next.last_reload.error.clone();

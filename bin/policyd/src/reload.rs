@@ -144,6 +144,9 @@ fn record(metrics: &Metrics, mode: OnReloadError, e: &ReloadEvent<'_>) {
 fn watched(e: &WatchEvent<'_>) {
     match e {
         WatchEvent::Watching(dir) => tracing::debug!(dir = %dir.display(), "watching"),
+        WatchEvent::Restarting(dir) => {
+            tracing::info!(dir = %dir.display(), "(re)starting the directory watch")
+        }
         WatchEvent::Unavailable(dir, err) => tracing::warn!(
             error = %err,
             dir = %dir.display(),
