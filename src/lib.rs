@@ -11,9 +11,11 @@
 )]
 #![warn(missing_docs)]
 
+mod analyze;
 pub mod check;
 pub mod compile;
 pub mod eval;
+pub mod lint;
 mod policy;
 pub mod source;
 mod suggest;
@@ -26,6 +28,7 @@ mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 }
 
+pub use analyze::{Analysis, AnalyzeOptions};
 pub use eval::{
     Callback, CallbackOutcome, Change, Denial, Expectations, Limits, Outcome, Request,
     RequestError, Trace, Verdict,

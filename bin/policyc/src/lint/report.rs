@@ -7,9 +7,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
-use oauth_policy::check::lint::{display_safe, Finding, Level, RULES};
+use oauth_policy::lint::{display_safe, Level, RULES};
 use oauth_policy::syntax::Span;
-use oauth_policy::{IndexedText, SourceFile};
+use oauth_policy::{IndexedText, PolicyDiagnostic, SourceFile};
 use serde_json::{json, Value};
 
 /// One reported problem, ready for any output format.
@@ -31,30 +31,39 @@ pub(super) struct Entry {
 }
 
 impl Entry {
-    pub(super) fn from_finding(f: Finding, files: &[SourceFile]) -> Self {
-        let file = files
-            .get(f.file)
-            .cloned()
-            .unwrap_or_else(|| SourceFile::new("?", ""));
-        let start = file.line_col(f.span.start);
-        let end = file.line_col(f.span.end);
+    /// A load error or lint finding; `file` is the index of its file in
+    /// `files` (whose related places index the same list).
+    pub(super) fn from_diagnostic(d: &PolicyDiagnostic, file: usize, files: &[SourceFile]) -> Self {
+        let file = files.get(file).unwrap_or(d.file()).clone();
+        let (span, label) = d.primary();
+        let start = file.line_col(span.start);
+        let end = file.line_col(span.end);
+        let code = d.code_str();
         Entry {
-            code: f.code,
-            name: f.name,
-            level: f.level,
-            message: f.message,
-            label: f.label,
-            help: f.help,
+            code: code.strip_prefix("policy::").unwrap_or(&code).to_string(),
+            name: d.rule().map(|r| r.name),
+            level: d.level(),
+            message: d.to_string(),
+            label,
+            help: d.help_str(),
             path: file.name.to_string(),
             line: start.line,
             column: start.column,
             end: (end.line, end.column),
-            related: f
-                .related
+            related: d
+                .related_places()
                 .into_iter()
-                .filter_map(|r| Some((files.get(r.file)?.clone(), r.span, r.message)))
+                .filter_map(|r| {
+                    // A load error's other labels are in its own file.
+                    let other = if d.is_load_error() {
+                        &file
+                    } else {
+                        files.get(r.file)?
+                    };
+                    Some((other.clone(), r.span, r.message))
+                })
                 .collect(),
-            at: Some((file, f.span)),
+            at: Some((file, span)),
         }
     }
 
