@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use crate::check::{self, lint};
-use crate::compile::{self, Program};
+use crate::compile::{self, Program, RegexLimits, Regexes};
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::syntax::{self, ast};
 use crate::Policy;
@@ -91,13 +91,18 @@ impl Policy {
     pub fn analyze(sources: Vec<SourceFile>, opts: &AnalyzeOptions) -> Analysis {
         let files = index(sources);
         let (parsed, mut diagnostics) = front(&files);
-        let compiled = diagnostics.is_empty().then(|| compile::compile(&parsed));
+        // One regex table for the load and the lint rules: each pattern is
+        // built once, and the rules reuse what compiling built.
+        let mut regexes = Regexes::new(RegexLimits::default());
+        let compiled = diagnostics
+            .is_empty()
+            .then(|| compile::compile_in(&parsed, &mut regexes));
         let trees: Vec<(usize, &ast::File)> = parsed.iter().map(|(f, a)| (f.index(), a)).collect();
         let lint_opts = lint::Options {
             tested: opts.tested.clone(),
             config: opts.config.clone(),
         };
-        diagnostics.extend(lint::run(&files, &trees, &lint_opts));
+        diagnostics.extend(lint::run(&files, &trees, &lint_opts, &mut regexes));
         diagnostics.sort_by_cached_key(|d| (d.file_index(), d.primary().0.start, short_code(d)));
         let layers = files.iter().map(|f| f.layer + 1).max().unwrap_or(1);
         let names = (0..layers)

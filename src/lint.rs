@@ -3,6 +3,6 @@
 //! [`crate::PolicyDiagnostic`]s, like load errors.
 
 pub use crate::check::lint::{
-    display_safe, rule, Config, ConfigError, Level, LintFinding, LintRule, Related, BUDGET_NOTE,
-    CONFIG_FILE, RULES,
+    display_safe, rule, Config, ConfigError, Level, LintFinding, LintRule, Related, RelatedNote,
+    BUDGET_NOTE, CONFIG_FILE, RULES,
 };

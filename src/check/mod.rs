@@ -136,7 +136,7 @@ fn one_item(action: &Action, v: &ast::Value, errors: &mut Vec<CheckError>) {
     let Some(text) = v.literal() else { return };
     let what = if text.is_empty() {
         "empty"
-    } else if text.split([' ', ',']).filter(|i| !i.is_empty()).count() > 1 {
+    } else if crate::eval::params::list_items(&text).count() > 1 {
         "several items"
     } else if text.contains([' ', ',']) {
         "an item with a separator around it"

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
+use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode, SourceSpan};
 
 use super::{Level, LintRule};
 use crate::source::{IndexedText, SourceFile};
@@ -34,7 +34,7 @@ pub struct LintFinding {
     pub(crate) related: Vec<Related>,
     pub(crate) help: Option<String>,
     /// The related places in other files, as notes miette can render.
-    pub(crate) notes: Vec<Note>,
+    pub(crate) notes: Vec<RelatedNote>,
 }
 
 impl LintFinding {
@@ -60,11 +60,8 @@ impl LintFinding {
             .iter()
             .filter(|r| r.file != self.file)
             .filter_map(|r| {
-                Some(Note {
-                    message: r.message.clone(),
-                    src: files.get(r.file)?.named_source(),
-                    span: r.span,
-                })
+                let src = files.get(r.file)?.named_source();
+                Some(RelatedNote::new(r.message.clone(), src, r.span.into()))
             })
             .collect();
         self
@@ -112,23 +109,31 @@ impl fmt::Display for LintFinding {
 
 impl std::error::Error for LintFinding {}
 
-/// A place in another file, shown as its own note.
+/// A related place in another file, shown as its own note (an advice with
+/// that file's text underlined).
 #[derive(Debug, Clone)]
-pub(crate) struct Note {
+pub struct RelatedNote {
     message: String,
     src: NamedSource<IndexedText>,
-    span: Span,
+    span: SourceSpan,
 }
 
-impl fmt::Display for Note {
+impl RelatedNote {
+    /// A note saying `message` at `span` of `src`.
+    pub fn new(message: String, src: NamedSource<IndexedText>, span: SourceSpan) -> Self {
+        Self { message, src, span }
+    }
+}
+
+impl fmt::Display for RelatedNote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for Note {}
+impl std::error::Error for RelatedNote {}
 
-impl Diagnostic for Note {
+impl Diagnostic for RelatedNote {
     fn severity(&self) -> Option<Severity> {
         Some(Severity::Advice)
     }

@@ -3,10 +3,11 @@
 //! proven, `false` means "not proven" (the rules then stay quiet).
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
+use crate::compile::{literal_text, lower_cond, lower_test, RegexLimits, Regexes};
+use crate::eval::cond::check_value;
 use crate::syntax::ast::{Cond, CondKind, Literal, Operand, Part, Test, Value};
 use crate::vocab::{Attr, Kind};
 
@@ -28,64 +29,49 @@ impl Tri {
     }
 }
 
-/// Built (or refused) patterns by (pattern, case-insensitive), and the bytes
-/// of compiled NFA spent on them.
-type RegexCache = (HashMap<(String, bool), Option<Regex>>, usize);
-
 thread_local! {
-    /// Patterns built so far by the lint rules of this thread's current
-    /// [`super::lint`] call, with the bytes of compiled NFA they cost.
-    static REGEXES: RefCell<RegexCache> = RefCell::new((HashMap::new(), 0));
+    /// The regexes of the analysis whose lint rules run on this thread: the
+    /// loader's own table (see [`with_regexes`]), lent for the run.
+    static REGEXES: RefCell<Option<Regexes>> = const { RefCell::new(None) };
 }
 
-/// Forgets the patterns of an earlier lint run (each run has its own budget).
-pub(super) fn reset_regexes() {
-    REGEXES.with(|r| *r.borrow_mut() = (HashMap::new(), 0));
+/// Runs `f` with `regexes` as the patterns the reasoning uses, and gives
+/// them back. A thread-local rather than a parameter: the reasoning below
+/// is deeply recursive, and every function of it would carry the table.
+pub(super) fn with_regexes<T>(regexes: &mut Regexes, f: impl FnOnce() -> T) -> T {
+    let empty = Regexes::new(RegexLimits::default());
+    let lent = std::mem::replace(regexes, empty);
+    REGEXES.with(|r| *r.borrow_mut() = Some(lent));
+    let out = f();
+    if let Some(back) = REGEXES.with(|r| r.borrow_mut().take()) {
+        *regexes = back;
+    }
+    out
 }
 
-/// A pattern as the lint rules use it: built once per lint run (the same
-/// `match` regex is consulted for every rule of a provider), within the
-/// compiler's per-pattern and per-policy budgets (lint runs before the
-/// compiler could refuse them); `None` when it does not build or does not
-/// fit, which makes the rules that need it stay quiet.
+/// A pattern as the loader builds it, from the analysis's table (outside
+/// an analysis, a table of this thread's own); `None` when it does not
+/// build or does not fit the budget, which makes the rules that need it
+/// stay quiet.
 fn regex(pattern: &str, case_insensitive: bool) -> Option<Regex> {
-    use crate::compile::{REGEX_MAX_PATTERNS, REGEX_PATTERN_LIMIT, REGEX_POLICY_LIMIT};
-    use regex_automata::nfa::thompson;
-    let key = (pattern.to_string(), case_insensitive);
-    if let Some(hit) = REGEXES.with(|r| r.borrow().0.get(&key).cloned()) {
-        return hit;
-    }
-    let (count, spent) = REGEXES.with(|r| {
-        let r = r.borrow();
-        (r.0.len(), r.1)
-    });
-    if spent >= REGEX_POLICY_LIMIT || count >= REGEX_MAX_PATTERNS {
-        // Spent: not even measured (that costs as much as building the NFA).
-        REGEXES.with(|r| r.borrow_mut().0.insert(key, None));
-        return None;
-    }
-    let cost = thompson::Compiler::new()
-        .syntax(regex_automata::util::syntax::Config::new().case_insensitive(case_insensitive))
-        .configure(thompson::Config::new().nfa_size_limit(Some(REGEX_PATTERN_LIMIT)))
-        .build(pattern)
-        .map_or(REGEX_PATTERN_LIMIT, |nfa| nfa.memory_usage());
-    let fits = spent + cost <= REGEX_POLICY_LIMIT && count < REGEX_MAX_PATTERNS;
-    let built = if fits {
-        RegexBuilder::new(pattern)
-            .case_insensitive(case_insensitive)
-            .size_limit(2 * REGEX_PATTERN_LIMIT)
-            .dfa_size_limit(REGEX_PATTERN_LIMIT)
-            .build()
-            .ok()
-    } else {
-        None
-    };
     REGEXES.with(|r| {
-        let mut r = r.borrow_mut();
-        r.0.insert(key, built.clone());
-        r.1 = r.1.saturating_add(cost);
-    });
-    built
+        r.borrow_mut()
+            .get_or_insert_with(|| Regexes::new(RegexLimits::default()))
+            .lookup(pattern, case_insensitive)
+    })
+}
+
+/// A condition lowered as the loader lowers it, with the analysis's regexes.
+pub(super) fn lower(c: &Cond) -> crate::compile::ir::Cond {
+    lower_cond(c, &mut |v: &Literal, ci: bool| regex(&v.text, ci))
+}
+
+/// Whether `test` holds on a present value, by the check the evaluator
+/// runs for it; `None` when a regex does not build.
+fn check_holds(attr: Option<Attr>, test: &Test, val: &str) -> Option<bool> {
+    let mut re = |v: &Literal, ci: bool| regex(&v.text, ci);
+    let (check, negated) = lower_test(attr == Some(Attr::Host), test, &mut re)?;
+    Some(check_value(&check, val) != negated)
 }
 
 /// What is known about the attributes of every request a rule sees.
@@ -167,14 +153,9 @@ fn one_of(c: &Cond) -> Option<(Attr, Vec<String>)> {
     }
 }
 
-/// A value's text as the evaluator compares it (hosts lower-case, no trailing dot).
+/// A value's text as the evaluator compares it (hosts normalised).
 fn text(attr: Attr, v: &Literal) -> Option<String> {
-    let t = &v.text;
-    Some(if attr == Attr::Host {
-        t.strip_suffix('.').unwrap_or(t).to_ascii_lowercase()
-    } else {
-        t.clone()
-    })
+    Some(literal_text(attr == Attr::Host, v))
 }
 
 /// What a test reads.
@@ -195,44 +176,12 @@ pub(super) fn subject(op: &Operand) -> Option<Subject<'_>> {
 }
 
 /// Whether `test` holds for a present subject with value `val`; `None` when
-/// it cannot be told (interpolation, a bad regex).
+/// it cannot be told (a regex that does not build).
 fn holds_on(attr: Option<Attr>, test: Option<&Test>, val: &str) -> Option<bool> {
-    let host = attr == Some(Attr::Host);
-    let lit = |v: &Literal| match attr {
-        Some(a) => text(a, v),
-        None => Some(v.text.clone()),
-    };
-    let re = |v: &Literal| regex(&v.text, host);
-    let items = |s: &str| -> Vec<String> {
-        s.split([' ', ','])
-            .filter(|i| !i.is_empty())
-            .map(str::to_string)
-            .collect()
-    };
-    Some(match test {
-        None => !val.is_empty(),
-        Some(Test::Eq(v)) => lit(v)? == val,
-        Some(Test::Ne(v)) => lit(v)? != val,
-        Some(Test::Matches(v)) => re(v)?.is_match(val),
-        Some(Test::NotMatches(v)) => !re(v)?.is_match(val),
-        Some(Test::In(vs)) => {
-            let mut any = false;
-            for v in vs {
-                any |= lit(v)? == val;
-            }
-            any
-        }
-        Some(Test::Contains(v)) => {
-            let item = lit(v)?;
-            items(val).contains(&item)
-        }
-        Some(Test::ContainsMatch(v)) => {
-            let re = re(v)?;
-            items(val).iter().any(|i| re.is_match(i))
-        }
-        // Not reasoned about: unknown.
-        Some(Test::Within(_)) => return None,
-    })
+    match test {
+        None => Some(!val.is_empty()),
+        Some(t) => check_holds(attr, t, val),
+    }
 }
 
 /// A condition's truth on every request the facts describe.

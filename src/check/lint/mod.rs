@@ -27,9 +27,10 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 pub use config::{Config, ConfigError, CONFIG_FILE};
-pub use finding::{LintFinding, Related};
+pub use finding::{LintFinding, Related, RelatedNote};
 pub use text::display_safe;
 
+use crate::compile::Regexes;
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::syntax::ast;
 use crate::syntax::Span;
@@ -260,13 +261,24 @@ impl Raw {
 
 /// Lints parsed files (`trees`: each file's index in `files` and its AST)
 /// as one policy: provider names and overlaps are compared across all of
-/// them. Returns the findings at their configured levels, unsorted.
+/// them. Conditions are reasoned about with `regexes`, the loader's (so
+/// each pattern is built once per analysis). Returns the findings at their
+/// configured levels, unsorted.
 pub(crate) fn run(
     files: &[SourceFile],
     trees: &[(usize, &ast::File)],
     opts: &Options,
+    regexes: &mut Regexes,
 ) -> Vec<PolicyDiagnostic> {
-    logic::reset_regexes();
+    logic::with_regexes(regexes, || run_rules(files, trees, opts))
+}
+
+/// [`run`], with the analysis's regexes lent to the reasoning.
+fn run_rules(
+    files: &[SourceFile],
+    trees: &[(usize, &ast::File)],
+    opts: &Options,
+) -> Vec<PolicyDiagnostic> {
     let mut raw = Vec::new();
     for &(file, tree) in trees {
         let src = files.get(file).map_or("", |f| f.text.as_ref());

@@ -5,20 +5,14 @@ use std::collections::{HashMap, HashSet};
 
 use super::logic::{self, Facts, Tri};
 use super::{Raw, L006, L007};
-use crate::syntax::ast::{Cond, CondKind, File, Item, Operand, Provider, Test};
-
-/// How a provider's `match` constrains the host (as the host index sees it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Key {
-    Exact(Vec<String>),
-    Pattern(String),
-    Any,
-}
+use crate::compile::host_index::{conjunct_key, host_key, HostKey};
+use crate::syntax::ast::{Cond, CondKind, File, Item, Provider};
 
 struct Block<'a> {
     file: usize,
     provider: &'a Provider,
-    key: Key,
+    /// How its `match` constrains the host, as the host index sees it.
+    key: HostKey,
     /// The `match` parts other than the host test.
     rest: Vec<&'a Cond>,
 }
@@ -60,37 +54,25 @@ fn block(file: usize, p: &Provider) -> Block<'_> {
         CondKind::And(parts) => parts.iter().collect(),
         _ => vec![&p.matcher],
     };
-    let mut key = Key::Any;
-    let mut rest = Vec::new();
-    for part in parts {
-        if key == Key::Any {
-            if let Some(hosts) = exact_hosts(part) {
-                key = Key::Exact(hosts);
-                continue;
-            }
-            if let CondKind::Test(Operand::Name(n), Some(Test::Matches(v))) = &part.node {
-                if n.node == "host" {
-                    key = Key::Pattern(v.text.clone());
-                    continue;
-                }
-            }
-        }
-        rest.push(part);
-    }
+    // Each part lowered as the loader does, keyed as the index keys it.
+    let keys: Vec<HostKey> = parts.iter().map(|c| host_key(&logic::lower(c))).collect();
+    let chosen = conjunct_key(&keys);
+    let key = chosen
+        .and_then(|i| keys.get(i))
+        .cloned()
+        .unwrap_or(HostKey::Any);
+    let rest = parts
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != chosen)
+        .map(|(_, c)| c)
+        .collect();
     Block {
         file,
         provider: p,
         key,
         rest,
     }
-}
-
-/// The hosts of `host == …`, `host in […]` or an `or` of them.
-fn exact_hosts(c: &Cond) -> Option<Vec<String>> {
-    let facts = Facts::default().with_match(c);
-    let hosts = facts.values(crate::vocab::Attr::Host)?.to_vec();
-    // `with_match` only takes such tests whole, so `c` is exactly one.
-    Some(hosts)
 }
 
 /// How many blocks of the same host group one block is compared with.
@@ -101,7 +83,7 @@ fn overlaps(blocks: &[Block<'_>], out: &mut Vec<Raw>, over_budget: &mut super::r
     let mut any = Vec::new();
     for (i, b) in blocks.iter().enumerate() {
         match &b.key {
-            Key::Exact(hosts) => {
+            HostKey::Exact(hosts) => {
                 for h in hosts {
                     let g = groups.entry(format!("={h}")).or_default();
                     if g.last() != Some(&i) {
@@ -109,8 +91,8 @@ fn overlaps(blocks: &[Block<'_>], out: &mut Vec<Raw>, over_budget: &mut super::r
                     }
                 }
             }
-            Key::Pattern(p) => groups.entry(format!("~{p}")).or_default().push(i),
-            Key::Any => any.push(i),
+            HostKey::Pattern(p) => groups.entry(format!("~{p}")).or_default().push(i),
+            HostKey::Any => any.push(i),
         }
     }
     let mut keys: Vec<&String> = groups.keys().collect();
@@ -165,7 +147,7 @@ fn overlap(a: &Block<'_>, b: &Block<'_>, what: &str) -> Option<Raw> {
         return None;
     }
     let whole = match (&a.key, &b.key) {
-        (Key::Exact(ha), Key::Exact(hb)) => hb.iter().all(|h| ha.contains(h)),
+        (HostKey::Exact(ha), HostKey::Exact(hb)) => hb.iter().all(|h| ha.contains(h)),
         _ => true,
     };
     let (message, help) = if b_in_a && whole {

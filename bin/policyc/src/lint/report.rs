@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
-use oauth_policy::lint::{display_safe, Level, RULES};
+use oauth_policy::lint::{display_safe, Level, RelatedNote, RULES};
 use oauth_policy::syntax::Span;
 use oauth_policy::{IndexedText, PolicyDiagnostic, SourceFile};
 use serde_json::{json, Value};
@@ -100,13 +100,6 @@ struct Rendered<'e> {
     related: Vec<RelatedNote>,
 }
 
-/// A place in another file, shown as its own note.
-struct RelatedNote {
-    message: String,
-    src: NamedSource<IndexedText>,
-    span: Span,
-}
-
 impl fmt::Debug for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.entry.message)
@@ -170,31 +163,6 @@ impl Diagnostic for Rendered<'_> {
     }
 }
 
-impl fmt::Debug for RelatedNote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.message)
-    }
-}
-impl fmt::Display for RelatedNote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.message)
-    }
-}
-impl std::error::Error for RelatedNote {}
-impl Diagnostic for RelatedNote {
-    fn severity(&self) -> Option<Severity> {
-        Some(Severity::Advice)
-    }
-    fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.src)
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(None, self.span),
-        )))
-    }
-}
-
 pub(super) fn human(entries: &[Entry], files: usize, errors: usize, warnings: usize) {
     let mut shown = Shown::default();
     for e in entries {
@@ -206,11 +174,7 @@ pub(super) fn human(entries: &[Entry], files: usize, errors: usize, warnings: us
                 .related
                 .iter()
                 .filter(|(f, _, _)| Some(&f.name) != file_name.as_ref())
-                .map(|(f, s, m)| RelatedNote {
-                    message: m.clone(),
-                    src: shown.source(f),
-                    span: *s,
-                })
+                .map(|(f, s, m)| RelatedNote::new(m.clone(), shown.source(f), (*s).into()))
                 .collect(),
         };
         eprint!("{}", rendered_string(&rendered));
