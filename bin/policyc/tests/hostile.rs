@@ -108,7 +108,7 @@ fn nesting_at_the_limit_still_loads() {
         // The formatter adds no clarifying parentheses past the limit.
         let formatted = syntax::fmt::format(&text).unwrap();
         assert_eq!(syntax::fmt::format(&formatted).unwrap(), formatted);
-        let meaning = |t: &str| syntax::fmt::without_spans(&syntax::parse(t).unwrap());
+        let meaning = |t: &str| syntax::parse(t).unwrap();
         assert_eq!(meaning(&formatted), meaning(&text));
     });
 }

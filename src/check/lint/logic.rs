@@ -8,7 +8,8 @@ use regex::Regex;
 
 use crate::compile::{literal_text, lower_cond, lower_test, RegexLimits, Regexes};
 use crate::eval::cond::check_value;
-use crate::syntax::ast::{Cond, CondKind, Literal, Operand, Part, Test, Value};
+use crate::syntax::ast::{Cond, CondKind, Literal, Operand, Test};
+use crate::syntax::visit::Visit;
 use crate::vocab::{Attr, Kind};
 
 /// A three-valued truth.
@@ -252,62 +253,6 @@ fn eval_attr(attr: Attr, test: Option<&Test>, facts: &Facts) -> Tri {
     }
 }
 
-/// Structural equality, spans aside.
-pub(super) fn same(a: &Cond, b: &Cond) -> bool {
-    match (&a.node, &b.node) {
-        (CondKind::Or(x), CondKind::Or(y)) | (CondKind::And(x), CondKind::And(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (CondKind::Not(x), CondKind::Not(y)) => same(x, y),
-        (CondKind::Test(o1, t1), CondKind::Test(o2, t2)) => {
-            same_operand(o1, o2)
-                && match (t1, t2) {
-                    (None, None) => true,
-                    (Some(t1), Some(t2)) => same_test(t1, t2),
-                    _ => false,
-                }
-        }
-        _ => false,
-    }
-}
-
-fn same_operand(a: &Operand, b: &Operand) -> bool {
-    match (a, b) {
-        (Operand::Repeated(x), Operand::Repeated(y)) | (Operand::Empty(x), Operand::Empty(y)) => {
-            x.node == y.node
-        }
-        _ => match (subject(a), subject(b)) {
-            (Some(x), Some(y)) => x == y,
-            _ => false,
-        },
-    }
-}
-
-fn same_test(a: &Test, b: &Test) -> bool {
-    match (a, b) {
-        (Test::Eq(x), Test::Eq(y))
-        | (Test::Ne(x), Test::Ne(y))
-        | (Test::Matches(x), Test::Matches(y))
-        | (Test::NotMatches(x), Test::NotMatches(y))
-        | (Test::Contains(x), Test::Contains(y))
-        | (Test::ContainsMatch(x), Test::ContainsMatch(y)) => x.text == y.text,
-        (Test::In(x), Test::In(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a.text == b.text)
-        }
-        _ => false,
-    }
-}
-
-/// Equal text (escapes resolved; `"x"` and `r"x"` are the same value).
-pub(super) fn same_value(a: &Value, b: &Value) -> bool {
-    a.parts.len() == b.parts.len()
-        && a.parts.iter().zip(&b.parts).all(|(x, y)| match (x, y) {
-            (Part::Text(x), Part::Text(y)) => x == y,
-            (Part::Var(x), Part::Var(y)) => x.node == y.node,
-            _ => false,
-        })
-}
-
 /// The positive test behind `!=` and `!~`.
 fn positive(t: &Test) -> Option<Test> {
     match t {
@@ -362,7 +307,8 @@ fn imp(a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
     if !spend(budget) {
         return false;
     }
-    if same(a, b) {
+    // Equality ignores spans: the same condition written twice.
+    if a == b {
         return true;
     }
     if let CondKind::And(bs) = &b.node {
@@ -412,6 +358,10 @@ fn test_implies(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test>
     let Some(attr) = common_subject(oa, ob) else {
         return false;
     };
+    // One test on one subject (`x` and `param("x")` are one parameter).
+    if ta == tb {
+        return true;
+    }
     // `!=` / `!~` on both sides: the positives imply the other way round.
     if let (Some(pa), Some(pb)) = (ta.and_then(positive), tb.and_then(positive)) {
         return test_implies(ob, Some(&pb), oa, Some(&pa));
@@ -442,7 +392,7 @@ fn test_excludes(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test
     }
     if let Some(pa) = ta.and_then(positive) {
         // s != v excludes s == v.
-        return tb.is_some_and(|tb| same_test(&pa, tb));
+        return tb.is_some_and(|tb| pa == *tb);
     }
     match finite(attr, ta) {
         Some(values) => values.iter().all(|v| holds_on(attr, tb, v) == Some(false)),
@@ -500,20 +450,24 @@ fn dis(a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
     }
 }
 
-/// The parameters a condition reads (`None`: it reads them all).
+/// The parameters a condition reads.
 pub(super) fn reads<'a>(c: &'a Cond, out: &mut Vec<&'a str>) {
-    match &c.node {
-        CondKind::Or(parts) | CondKind::And(parts) => parts.iter().for_each(|p| reads(p, out)),
-        CondKind::Not(inner) => reads(inner, out),
-        CondKind::Test(op, _) => match op {
-            Operand::Repeated(n) | Operand::Empty(n) | Operand::Param(n) => out.push(&n.node),
-            Operand::Name(n) => {
-                if Attr::from_name(&n.node).is_none() {
-                    out.push(&n.node)
+    struct Reads<'a, 'o>(&'o mut Vec<&'a str>);
+    impl<'a> Visit<'a> for Reads<'a, '_> {
+        fn visit_test(&mut self, op: &'a Operand, _: Option<&'a Test>) {
+            match op {
+                Operand::Repeated(n) | Operand::Empty(n) | Operand::Param(n) => {
+                    self.0.push(&n.node)
+                }
+                Operand::Name(n) => {
+                    if Attr::from_name(&n.node).is_none() {
+                        self.0.push(&n.node)
+                    }
                 }
             }
-        },
+        }
     }
+    Reads(out).visit_cond(c);
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@ use super::walk::{self, RuleList, RuleRef};
 use super::{Raw, L004, L005};
 use crate::check::action_keyword;
 use crate::source::SourceFile;
-use crate::syntax::ast::{Action, Cond, CondKind, File, Name, Value};
+use crate::syntax::ast::{Action, Cond, CondKind, File, Name, Operand, Test, Value};
+use crate::syntax::visit::Visit;
 use crate::vocab::Kind;
 
 /// How many earlier rules a rule is compared with.
@@ -342,7 +343,7 @@ impl<'a, 'l> List<'a, 'l> {
                 if self.dead.get(j).copied().unwrap_or(true)
                     || pi.node != pj.node
                     || set_i != set_j
-                    || logic::same_value(vi, vj)
+                    || vi == vj
                     || exclusive(ci, cj, fi, &self.budget)
                 {
                     continue;
@@ -443,11 +444,15 @@ fn false_part<'c>(c: &'c Cond, facts: &Facts) -> &'c Cond {
 
 /// Whether a condition tests only `kind`.
 fn mentions_only_kind(c: &Cond) -> bool {
-    let mut only = true;
-    walk::tests(c, &mut |op, _| {
-        only &= matches!(op, crate::syntax::ast::Operand::Name(n) if n.node == "kind");
-    });
-    only
+    struct OnlyKind(bool);
+    impl<'a> Visit<'a> for OnlyKind {
+        fn visit_test(&mut self, op: &'a Operand, _: Option<&'a Test>) {
+            self.0 &= matches!(op, Operand::Name(n) if n.node == "kind");
+        }
+    }
+    let mut only = OnlyKind(true);
+    only.visit_cond(c);
+    only.0
 }
 
 fn kinds_words(facts: &Facts) -> String {
