@@ -17,6 +17,7 @@ pub mod compile;
 pub mod eval;
 pub mod lint;
 mod policy;
+mod rule_text;
 pub mod source;
 mod suggest;
 pub mod syntax;

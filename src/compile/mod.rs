@@ -12,7 +12,9 @@ use crate::syntax::ast::{self, CondKind, Operand, Part, Test};
 use crate::syntax::Span;
 use crate::vocab::{Attr, Category, Kind};
 use host_index::{host_key, host_key_any, shared_host, HostIndex};
-use ir::{Action, Check, Cond, Matcher, Piece, Provider, Rule, Sections, Sep, Subject, Template};
+use ir::{
+    Action, Check, Cond, Matcher, Piece, Provider, Rule, Sections, Sep, Subject, Template, TextRef,
+};
 pub(crate) use regexes::Regexes;
 pub use regexes::{
     RegexLimits, MAX_PATTERNS as REGEX_MAX_PATTERNS, PATTERN_LIMIT as REGEX_PATTERN_LIMIT,
@@ -60,6 +62,7 @@ pub(crate) fn compile_in(
                     let matcher = Matcher {
                         cond: c.cond(&p.matcher),
                         location: source.location(p.matcher.span),
+                        text: c.text(p.matcher.span),
                     };
                     let mut sections = Sections::default();
                     for s in &p.sections {
@@ -194,6 +197,7 @@ impl<'a> Compiler<'a> {
                 p.matchers.push(Matcher {
                     cond,
                     location: self.source.location(also.span),
+                    text: self.text(also.span),
                 });
             }
         }
@@ -263,6 +267,15 @@ impl<'a> Compiler<'a> {
             cond,
             action: self.action(&r.action.node),
             location: self.source.location(r.span),
+            text: self.text(r.span),
+        }
+    }
+
+    /// Where the text at `span` of this compiler's file is.
+    fn text(&self, span: Span) -> TextRef {
+        TextRef {
+            file: self.source.index(),
+            span,
         }
     }
 
