@@ -303,8 +303,8 @@ impl Policy {
         self.inner.program.providers.iter().map(|p| p.name.as_str())
     }
 
-    /// The compiled program (for tools such as `policyc explain`).
-    pub fn program(&self) -> &Program {
+    /// The compiled program (outside the crate: `unstable::compile::program`).
+    pub(crate) fn program(&self) -> &Program {
         &self.inner.program
     }
 }

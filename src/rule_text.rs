@@ -31,6 +31,12 @@ impl Policy {
         self.text_of(rule.text)
     }
 
+    /// Every compiled rule's id and where it is written: the global rules,
+    /// then each provider's, each in authorize, token, callback order.
+    pub fn rule_ids(&self) -> impl Iterator<Item = (&str, &Location)> {
+        self.rules().map(|r| (r.id.as_str(), &r.location))
+    }
+
     /// The text of a provider's `match` (at the provider's location, its
     /// own; at a condition's location, that `match` or `also match`), tidied
     /// like [`Policy::rule_text`].
@@ -43,6 +49,15 @@ impl Policy {
             p.matchers.iter().find(|m| m.location == *at)
         })?;
         self.text_of(matcher.text)
+    }
+
+    /// Every compiled rule, global ones first.
+    fn rules(&self) -> impl Iterator<Item = &Rule> {
+        let program = self.program();
+        std::iter::once(&program.global)
+            .chain(program.providers.iter().map(|p| &p.sections))
+            .flat_map(|s| [&s.authorize, &s.token, &s.callback])
+            .flat_map(|rules: &Vec<Rule>| rules.iter())
     }
 
     /// The text a reference points at, without comments, white space

@@ -12,8 +12,8 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use oauth_policy::syntax::fmt::{format, lex};
-use oauth_policy::syntax::parse;
+use oauth_policy::fmt::format;
+use oauth_policy::unstable::syntax::{lex, parse};
 use oauth_policy::{Callback, CallbackOutcome, Expectations, Limits, Outcome, Policy, Request};
 
 /// One target's checks: panics when a property breaks.

@@ -4,10 +4,11 @@
 mod cli_support;
 
 use cli_support::{tests_for, Fixture};
-use oauth_policy::compile::{self, RegexLimits};
 use oauth_policy::lint;
-use oauth_policy::syntax::{self, SyntaxError};
+use oauth_policy::unstable::compile::{self, RegexLimits};
+use oauth_policy::unstable::syntax;
 use oauth_policy::AnalyzeOptions;
+use oauth_policy::SyntaxError;
 use oauth_policy::{LoadError, Policy, PolicyDiagnostic, Request, SourceFile};
 
 // ---- nesting: no input overflows the stack -----------------------------------
@@ -67,8 +68,8 @@ fn deep_nesting_is_a_syntax_error_on_a_small_stack() {
                 matches!(err, SyntaxError::TooDeep { limit: 64, .. }),
                 "{what}: {err:?}"
             );
-            assert!(syntax::fmt::format(&text).is_err(), "{what}");
-            assert!(syntax::fmt::lex(&text).is_err(), "{what}");
+            assert!(oauth_policy::fmt::format(&text).is_err(), "{what}");
+            assert!(syntax::lex(&text).is_err(), "{what}");
             let findings = analyze(&text);
             assert_eq!(findings.len(), 1, "{what}: {findings:?}");
             assert_eq!(findings[0].code_str(), "policy::E002", "{what}");
@@ -81,7 +82,7 @@ fn deep_nesting_is_a_syntax_error_on_a_small_stack() {
         let policy = Policy::parse("a.policy", &text).unwrap();
         let out = policy.apply(&Request::authorize("https://h.example/?a=1").unwrap());
         assert!(out.denied().is_some());
-        assert!(syntax::fmt::format(&text).is_ok());
+        assert!(oauth_policy::fmt::format(&text).is_ok());
         let findings = analyze(&text);
         assert!(findings.iter().all(|f| !f.is_load_error()), "{findings:?}");
     });
@@ -106,8 +107,8 @@ fn nesting_at_the_limit_still_loads() {
         // Without `b` and `c`, 64 negations of `a`: an even count, so `a`.
         assert!(out.denied().is_some());
         // The formatter adds no clarifying parentheses past the limit.
-        let formatted = syntax::fmt::format(&text).unwrap();
-        assert_eq!(syntax::fmt::format(&formatted).unwrap(), formatted);
+        let formatted = oauth_policy::fmt::format(&text).unwrap();
+        assert_eq!(oauth_policy::fmt::format(&formatted).unwrap(), formatted);
         let meaning = |t: &str| syntax::parse(t).unwrap();
         assert_eq!(meaning(&formatted), meaning(&text));
     });

@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
 use oauth_policy::lint::{display_safe, Level, RelatedNote, RULES};
-use oauth_policy::syntax::Span;
-use oauth_policy::{IndexedText, PolicyDiagnostic, SourceFile};
+use oauth_policy::{IndexedText, PolicyDiagnostic, SourceFile, Span};
 use serde_json::{json, Value};
 
 /// One reported problem, ready for any output format.
