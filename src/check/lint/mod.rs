@@ -270,15 +270,7 @@ pub(crate) fn run(
     opts: &Options,
     regexes: &mut Regexes,
 ) -> Vec<PolicyDiagnostic> {
-    logic::with_regexes(regexes, || run_rules(files, trees, opts))
-}
-
-/// [`run`], with the analysis's regexes lent to the reasoning.
-fn run_rules(
-    files: &[SourceFile],
-    trees: &[(usize, &ast::File)],
-    opts: &Options,
-) -> Vec<PolicyDiagnostic> {
+    let logic = logic::Logic::new(regexes);
     let mut raw = Vec::new();
     for &(file, tree) in trees {
         let src = files.get(file).map_or("", |f| f.text.as_ref());
@@ -287,8 +279,14 @@ fn run_rules(
         secrets::lint(file, tree, &mut raw);
     }
     let mut over_budget = Vec::new();
-    reach::lint(files, trees, &mut raw, &mut over_budget);
-    providers::lint(trees, opts.tested.as_ref(), &mut raw, &mut over_budget);
+    reach::lint(files, trees, &logic, &mut raw, &mut over_budget);
+    providers::lint(
+        trees,
+        opts.tested.as_ref(),
+        &logic,
+        &mut raw,
+        &mut over_budget,
+    );
     over_budget.sort_unstable_by_key(|(f, s)| (*f, s.start));
 
     // L010/L011 are about text a reviewer cannot see, which can include an

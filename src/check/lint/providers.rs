@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::logic::{self, Facts, Tri};
+use super::logic::{Facts, Logic, Tri};
 use super::{Raw, L006, L007};
 use crate::compile::host_index::{conjunct_key, host_key, HostKey};
 use crate::syntax::ast::{Cond, CondKind, File, Item, Provider};
@@ -20,6 +20,7 @@ struct Block<'a> {
 pub(super) fn lint(
     trees: &[(usize, &File)],
     tested: Option<&HashSet<String>>,
+    logic: &Logic<'_>,
     out: &mut Vec<Raw>,
     over_budget: &mut super::reach::Budget,
 ) {
@@ -42,20 +43,20 @@ pub(super) fn lint(
             }
             // A duplicate name is already E012; compare each name once.
             if seen.insert(p.name.node.as_str()) {
-                blocks.push(block(file, p));
+                blocks.push(block(logic, file, p));
             }
         }
     }
-    overlaps(&blocks, out, over_budget);
+    overlaps(logic, &blocks, out, over_budget);
 }
 
-fn block(file: usize, p: &Provider) -> Block<'_> {
+fn block<'a>(logic: &Logic<'_>, file: usize, p: &'a Provider) -> Block<'a> {
     let parts: Vec<&Cond> = match &p.matcher.node {
         CondKind::And(parts) => parts.iter().collect(),
         _ => vec![&p.matcher],
     };
     // Each part lowered as the loader does, keyed as the index keys it.
-    let keys: Vec<HostKey> = parts.iter().map(|c| host_key(&logic::lower(c))).collect();
+    let keys: Vec<HostKey> = parts.iter().map(|c| host_key(&logic.lower(c))).collect();
     let chosen = conjunct_key(&keys);
     let key = chosen
         .and_then(|i| keys.get(i))
@@ -78,7 +79,12 @@ fn block(file: usize, p: &Provider) -> Block<'_> {
 /// How many blocks of the same host group one block is compared with.
 const MAX_PEERS: usize = 256;
 
-fn overlaps(blocks: &[Block<'_>], out: &mut Vec<Raw>, over_budget: &mut super::reach::Budget) {
+fn overlaps(
+    logic: &Logic<'_>,
+    blocks: &[Block<'_>],
+    out: &mut Vec<Raw>,
+    over_budget: &mut super::reach::Budget,
+) {
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
     let mut any = Vec::new();
     for (i, b) in blocks.iter().enumerate() {
@@ -114,7 +120,7 @@ fn overlaps(blocks: &[Block<'_>], out: &mut Vec<Raw>, over_budget: &mut super::r
                 if !reported.insert((i, j)) {
                     continue;
                 }
-                if let Some(raw) = overlap(a, b, what) {
+                if let Some(raw) = overlap(logic, a, b, what) {
                     out.push(raw);
                 }
             }
@@ -133,11 +139,11 @@ fn overlaps(blocks: &[Block<'_>], out: &mut Vec<Raw>, over_budget: &mut super::r
 }
 
 /// `a` is loaded before `b` and shares `b`'s host tier and key.
-fn overlap(a: &Block<'_>, b: &Block<'_>, what: &str) -> Option<Raw> {
+fn overlap(logic: &Logic<'_>, a: &Block<'_>, b: &Block<'_>, what: &str) -> Option<Raw> {
     let facts = Facts::default();
     let covers = |x: &[&Cond], y: &[&Cond]| {
         x.iter().all(|xc| {
-            logic::eval(xc, &facts) == Tri::True || y.iter().any(|yc| logic::implies(yc, xc))
+            logic.eval(xc, &facts) == Tri::True || y.iter().any(|yc| logic.implies(yc, xc))
         })
     };
     let (an, bn) = (&a.provider.name.node, &b.provider.name.node);
