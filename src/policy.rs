@@ -9,11 +9,10 @@ use miette::Diagnostic;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::check;
-use crate::compile::{self, Program};
+use crate::compile::Program;
 use crate::eval::{apply, callback, Callback, Expectations, Outcome, Request, Trace, Verdict};
 use crate::source::{PolicyDiagnostic, SourceFile};
-use crate::syntax::{self, SyntaxError};
+use crate::syntax::SyntaxError;
 
 /// Policy files larger than this are refused. The whole provider library is
 /// a few dozen kilobytes; parsing, checking and linting cost about 0.8 s per
@@ -227,24 +226,17 @@ impl Policy {
     /// Compiles files tagged with their layers (`SourceFile::layer` indexes
     /// `layer_names`): the one path every loader takes.
     fn compile_layers(files: Vec<SourceFile>, layer_names: Vec<String>) -> Result<Self, LoadError> {
-        let mut parsed = Vec::with_capacity(files.len());
-        let mut diagnostics = Vec::new();
-        for file in &files {
-            match syntax::parse(&file.text) {
-                Ok(ast) => parsed.push((file.clone(), ast)),
-                Err(e) => diagnostics.push(PolicyDiagnostic::new(e, file)),
-            }
-        }
-        diagnostics.extend(check::check(&parsed));
-        if !diagnostics.is_empty() {
-            return Err(LoadError::Invalid { diagnostics });
-        }
-        let program =
-            compile::compile(&parsed).map_err(|diagnostics| LoadError::Invalid { diagnostics })?;
+        let files = crate::analyze::index(files);
+        let program = crate::analyze::load(&files)
+            .map_err(|diagnostics| LoadError::Invalid { diagnostics })?;
         Ok(Self::build(program, files, layer_names))
     }
 
-    fn build(program: Program, files: Vec<SourceFile>, layer_names: Vec<String>) -> Self {
+    pub(crate) fn build(
+        program: Program,
+        files: Vec<SourceFile>,
+        layer_names: Vec<String>,
+    ) -> Self {
         let revision = revision(&files);
         let layers = layer_names
             .into_iter()
@@ -311,8 +303,8 @@ impl Policy {
         self.inner.program.providers.iter().map(|p| p.name.as_str())
     }
 
-    /// The compiled program (for tools such as `policyc explain`).
-    pub fn program(&self) -> &Program {
+    /// The compiled program (outside the crate: `unstable::compile::program`).
+    pub(crate) fn program(&self) -> &Program {
         &self.inner.program
     }
 }

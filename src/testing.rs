@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::eval::redact;
 use crate::eval::request::{parse_params, Limits};
 use crate::vocab::is_secret_param;
-use crate::{Callback, CallbackOutcome, Category, Expectations, Outcome, Policy, Request, Verdict};
+use crate::{
+    Callback, CallbackOutcome, Category, Expectations, Outcome, Policy, Request, RequestError,
+    Verdict,
+};
 
 /// The provider name tests use for "no provider block matched".
 pub const NO_PROVIDER: &str = "generic";
@@ -520,17 +523,28 @@ pub fn check_rewrite(
         max_params: usize::MAX,
         ..Limits::default()
     };
-    let pieces = |s: &str| -> Vec<(String, String, String)> {
-        parse_params(s, "query", &limits)
-            .unwrap_or_default()
+    let pieces = |s: &str| -> Result<Vec<(String, String, String)>, RequestError> {
+        Ok(parse_params(s, "query", &limits)?
             .into_iter()
             .map(|p| {
                 let raw = s.get(p.segment.clone()).unwrap_or("").to_string();
                 (p.name(s).to_string(), p.value(s).to_string(), raw)
             })
-            .collect()
+            .collect())
     };
-    let (before, after) = (pieces(&before), pieces(&after));
+    // A side that does not parse cannot be compared: that is the case's
+    // failure, never an empty list that would make `drop` pass vacuously.
+    let (before, after) = match (pieces(&before), pieces(&after)) {
+        (Ok(b), Ok(a)) => (b, a),
+        (b, a) => {
+            for (side, r) in [("input", b), ("output", a)] {
+                if let Err(e) = r {
+                    failures.push(format!("the {side} parameters do not parse: {e}"));
+                }
+            }
+            return failures;
+        }
+    };
     for name in &expect.drop {
         if after.iter().any(|(n, _, _)| n == name) {
             failures.push(format!("`{name}` should have been dropped"));

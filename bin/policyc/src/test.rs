@@ -366,26 +366,12 @@ fn exercise(policy: &Policy, cases: &CaseFile, into: &mut BTreeSet<String>) {
 
 /// The rules never exercised (id, location), and the number of rules.
 fn unexercised(policy: &Policy, exercised: &BTreeSet<String>) -> (Vec<(String, String)>, usize) {
-    let program = policy.program();
-    let all = program
-        .global
-        .authorize
-        .iter()
-        .chain(&program.global.token)
-        .chain(&program.global.callback)
-        .chain(program.providers.iter().flat_map(|p| {
-            p.sections
-                .authorize
-                .iter()
-                .chain(&p.sections.token)
-                .chain(&p.sections.callback)
-        }));
     let mut total = 0;
     let mut missed = Vec::new();
-    for rule in all {
+    for (id, location) in policy.rule_ids() {
         total += 1;
-        if !exercised.contains(&rule.id) {
-            missed.push((rule.id.clone(), rule.location.to_string()));
+        if !exercised.contains(id) {
+            missed.push((id.to_string(), location.to_string()));
         }
     }
     (missed, total)
