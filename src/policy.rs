@@ -11,7 +11,9 @@ use thiserror::Error;
 
 use crate::check;
 use crate::compile::{self, Program};
-use crate::eval::{apply, callback, Callback, Expectations, Outcome, Request, Trace, Verdict};
+use crate::eval::{
+    apply, callback, Callback, ExpectationError, Expectations, Outcome, Request, Trace, Verdict,
+};
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::syntax::{self, SyntaxError};
 
@@ -282,17 +284,27 @@ impl Policy {
         (out, trace)
     }
 
-    /// Classifies a callback. Never panics; every input gets a verdict.
-    pub fn classify(&self, callback: &Callback, expect: &Expectations) -> Verdict {
+    /// Classifies a callback. Never panics; every callback gets a verdict
+    /// once the expectations fit the policy (a `provider` it does not have
+    /// is an [`ExpectationError`], with the closest name as a suggestion).
+    pub fn classify(
+        &self,
+        callback: &Callback,
+        expect: &Expectations,
+    ) -> Result<Verdict, ExpectationError> {
         callback::classify(&self.inner.program, callback, expect, None)
     }
 
     /// Classifies a callback and records how: the provider candidates (when
     /// chosen by authorize URL), each classify rule tried, the deciding step.
-    pub fn explain_callback(&self, callback: &Callback, expect: &Expectations) -> (Verdict, Trace) {
+    pub fn explain_callback(
+        &self,
+        callback: &Callback,
+        expect: &Expectations,
+    ) -> Result<(Verdict, Trace), ExpectationError> {
         let mut trace = Trace::default();
-        let verdict = callback::classify(&self.inner.program, callback, expect, Some(&mut trace));
-        (verdict, trace)
+        let verdict = callback::classify(&self.inner.program, callback, expect, Some(&mut trace))?;
+        Ok((verdict, trace))
     }
 
     /// A content hash of the loaded files (names within their directory, and
@@ -312,7 +324,7 @@ impl Policy {
     }
 
     /// The compiled program (for tools such as `policyc explain`).
-    pub fn program(&self) -> &Program {
+    pub(crate) fn program(&self) -> &Program {
         &self.inner.program
     }
 }

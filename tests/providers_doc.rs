@@ -216,7 +216,7 @@ fn section_rules(s: &Sections) -> Vec<(Kind, &Rule)> {
 }
 
 fn generate(policy: &Policy) -> Result<String, String> {
-    let program = policy.program();
+    let program = oauth_policy::unstable::program(policy);
     let files: BTreeMap<&str, &SourceFile> = policy
         .files()
         .iter()

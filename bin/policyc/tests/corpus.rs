@@ -318,7 +318,7 @@ fn cli_callback(overlay: &FileLayer, c: &CallbackCase) -> Vec<String> {
     if let Some(i) = &ctx.expected_issuer {
         args.extend(["--expected-issuer".into(), i.clone()]);
     }
-    if ctx.iss_parameter_supported {
+    if ctx.require_iss {
         args.push("--require-iss".into());
     }
     if ctx.no_state {
@@ -397,7 +397,7 @@ fn every_case_passes_through_policyc() {
 
 /// Ids of every rule, global and per provider, with its kind.
 fn all_rules(policy: &Policy) -> Vec<(Kind, &Rule)> {
-    let program = policy.program();
+    let program = oauth_policy::unstable::program(policy);
     let sections =
         std::iter::once(&program.global).chain(program.providers.iter().map(|p| &p.sections));
     let mut out = Vec::new();
@@ -435,7 +435,9 @@ fn every_rule_is_exercised_by_a_case() {
             hit.extend(trace.steps.into_iter().filter(|s| s.held).map(|s| s.rule));
         }
         for c in &file.callback {
-            let verdict = layered(&c.overlay).classify(&c.parse().unwrap(), &c.expectations());
+            let verdict = layered(&c.overlay)
+                .classify(&c.parse().unwrap(), &c.expectations())
+                .unwrap();
             hit.insert(verdict.rule);
         }
     }
@@ -469,8 +471,7 @@ fn every_provider_file_has_its_cases() {
             problems.push(format!("{}: no policies/tests/{stem}.json", file.name));
             continue;
         };
-        let providers: Vec<&str> = policy
-            .program()
+        let providers: Vec<&str> = oauth_policy::unstable::program(&policy)
             .providers
             .iter()
             .filter(|p| p.location.file == file.name)
@@ -533,7 +534,10 @@ fn the_library_covers_the_promised_providers() {
         .collect();
     assert!(missing.is_empty(), "missing providers: {missing:?}");
     assert!(
-        !policy.program().global.authorize.is_empty(),
+        !oauth_policy::unstable::program(&policy)
+            .global
+            .authorize
+            .is_empty(),
         "no generic baseline"
     );
 }
@@ -552,7 +556,7 @@ fn host_regexes_are_anchored() {
     }
     let policy = Policy::builtin();
     let mut patterns = Vec::new();
-    for p in &policy.program().providers {
+    for p in &oauth_policy::unstable::program(&policy).providers {
         for m in &p.matchers {
             walk(&m.cond, &mut patterns);
         }
