@@ -24,6 +24,7 @@ pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 
 /// Why a policy could not be loaded.
 #[derive(Debug, Error, Diagnostic)]
+#[non_exhaustive]
 pub enum LoadError {
     /// A file or directory could not be read.
     #[error("cannot read {path}: {source}")]

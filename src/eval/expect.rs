@@ -31,6 +31,12 @@ use crate::suggest;
 /// assert!(matches!(&err, ExpectationError::UnknownProvider { suggestion: Some(s), .. } if s == "auth0"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// A struct literal does not compile outside the crate:
+///
+/// ```compile_fail
+/// let e = oauth_policy::Expectations { provider: None, ..Default::default() };
+/// ```
 #[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]

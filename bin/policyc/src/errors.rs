@@ -71,6 +71,9 @@ fn diagnostics(e: &LoadError) -> Vec<Value> {
         | LoadError::Empty { path } => {
             vec![about_path(e, path)]
         }
+        // A kind of load error added to the library later: its message and
+        // code are in the document's head.
+        _ => Vec::new(),
     }
 }
 
