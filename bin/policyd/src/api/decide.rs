@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use oauth_policy::{Callback, ExpectationError, Expectations, Outcome, Request, Verdict};
+use oauth_policy::{Callback, ExpectationError, Expectations, Outcome, Request, RuleId, Verdict};
 use serde::{Deserialize, Serialize};
 
 use super::body::JsonBody;
@@ -69,7 +69,7 @@ struct Decided<'a, T: Serialize> {
 struct Facts {
     outcome: &'static str,
     provider: Option<String>,
-    rules: Vec<String>,
+    rules: Vec<RuleId>,
     denied: Option<String>,
     category: Option<String>,
     error: Option<String>,
@@ -109,7 +109,7 @@ fn finish(
             status: response.status().as_u16(),
             outcome: facts.outcome,
             provider: facts.provider.as_deref(),
-            rules: facts.rules.iter().map(String::as_str).collect(),
+            rules: facts.rules.iter().map(RuleId::as_str).collect(),
             revision: facts.served.as_ref().map(|s| s.policy.revision()),
             generation: facts.served.as_ref().map(|s| s.generation),
             latency_us: u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
@@ -144,14 +144,15 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, ApiError> {
 }
 
 fn apply_facts(out: &Outcome, served: Arc<Served>) -> Facts {
-    let mut rules: Vec<String> = Vec::new();
+    // Ids are shared pointers: naming the rules copies no text.
+    let mut rules: Vec<RuleId> = Vec::new();
     for c in out.changes() {
-        if !rules.iter().any(|r| *r == *c.rule) {
-            rules.push(c.rule.to_string());
+        if !rules.contains(&c.rule) {
+            rules.push(c.rule.clone());
         }
     }
     if let Some(d) = out.denied() {
-        rules.push(d.rule.to_string());
+        rules.push(d.rule.clone());
     }
     let outcome = if out.denied().is_some() {
         "denied"
@@ -313,7 +314,7 @@ fn classify_facts(v: &Verdict, served: Arc<Served>) -> Facts {
     Facts {
         outcome: v.outcome.as_str(),
         provider: v.provider.clone(),
-        rules: vec![v.rule.to_string()],
+        rules: vec![v.rule.clone()],
         category: Some(v.category.name().to_string()),
         error: v.error.clone(),
         served: Some(served),
