@@ -20,8 +20,6 @@ pub mod source;
 mod suggest;
 pub mod syntax;
 pub mod testing;
-/// Internals for the workspace's own tools and tests: **not covered by
-/// semver**, may change in any release. See the module's documentation.
 #[doc(hidden)]
 pub mod unstable;
 pub mod vocab;

@@ -1,14 +1,19 @@
-//! Internals the workspace's own tools, tests and fuzz targets reach into.
+//! Internals exposed for the project's own tests, fuzz targets and
+//! tools. **Not part of the public API**: nothing here follows semver,
+//! and any of it may change or go in any release. Embedders use the crate
+//! root ([`crate::Policy`], [`crate::Request`], [`crate::Callback`]).
 //!
-//! **Not part of the public API.** Nothing here is covered by semver: it may
-//! change or vanish in any release, patch releases included. Embedders use
-//! the items at the crate root.
+//! Sections are kept apart (one per area) so that changes to one do not
+//! touch another.
 
-use crate::compile::Program;
-use crate::Policy;
+// ---- compile: the compiled program the evaluator runs ----------------------
 
-/// The compiled program behind a policy (rules, matchers, regexes), for
-/// `policyc test --coverage` and the library's own hygiene tests.
-pub fn program(policy: &Policy) -> &Program {
-    policy.program()
+/// The compiler's IR (which holds `regex` types) and a policy's program.
+pub mod compile {
+    pub use crate::compile::{host_index, ir, Program};
+
+    /// The compiled program of a policy.
+    pub fn program(policy: &crate::Policy) -> &Program {
+        policy.program()
+    }
 }

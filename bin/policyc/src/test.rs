@@ -370,7 +370,7 @@ fn exercise(policy: &Policy, cases: &CaseFile, into: &mut BTreeSet<String>) {
 /// The rules never exercised (id, location), and the number of rules.
 fn unexercised(policy: &Policy, exercised: &BTreeSet<String>) -> (Vec<(String, String)>, usize) {
     // The rule list is not public API; the workspace's own tool may use it.
-    let program = oauth_policy::unstable::program(policy);
+    let program = oauth_policy::unstable::compile::program(policy);
     let all = program
         .global
         .authorize

@@ -9,10 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use oauth_policy::compile::ir::{Check, Cond, Rule, Subject};
 use oauth_policy::testing::{
     AuthorizeCase, CallbackCase, CaseFile, CaseResult, RewriteExpect, TokenCase, NO_PROVIDER,
 };
+use oauth_policy::unstable::compile::ir::{Check, Cond, Rule, Subject};
+use oauth_policy::unstable::compile::program;
 use oauth_policy::vocab::Attr;
 use oauth_policy::{Kind, Policy, Request};
 use serde_json::Value;
@@ -397,7 +398,7 @@ fn every_case_passes_through_policyc() {
 
 /// Ids of every rule, global and per provider, with its kind.
 fn all_rules(policy: &Policy) -> Vec<(Kind, &Rule)> {
-    let program = oauth_policy::unstable::program(policy);
+    let program = program(policy);
     let sections =
         std::iter::once(&program.global).chain(program.providers.iter().map(|p| &p.sections));
     let mut out = Vec::new();
@@ -471,7 +472,7 @@ fn every_provider_file_has_its_cases() {
             problems.push(format!("{}: no policies/tests/{stem}.json", file.name));
             continue;
         };
-        let providers: Vec<&str> = oauth_policy::unstable::program(&policy)
+        let providers: Vec<&str> = program(&policy)
             .providers
             .iter()
             .filter(|p| p.location.file == file.name)
@@ -534,10 +535,7 @@ fn the_library_covers_the_promised_providers() {
         .collect();
     assert!(missing.is_empty(), "missing providers: {missing:?}");
     assert!(
-        !oauth_policy::unstable::program(&policy)
-            .global
-            .authorize
-            .is_empty(),
+        !program(&policy).global.authorize.is_empty(),
         "no generic baseline"
     );
 }
@@ -556,7 +554,7 @@ fn host_regexes_are_anchored() {
     }
     let policy = Policy::builtin();
     let mut patterns = Vec::new();
-    for p in &oauth_policy::unstable::program(&policy).providers {
+    for p in &program(&policy).providers {
         for m in &p.matchers {
             walk(&m.cond, &mut patterns);
         }
