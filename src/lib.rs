@@ -14,10 +14,11 @@
 mod analyze;
 pub(crate) mod check;
 pub(crate) mod compile;
-pub mod eval;
+mod eval;
 pub mod fmt;
 pub mod lint;
 mod policy;
+mod rule_id;
 mod rule_text;
 pub mod source;
 #[cfg(feature = "watch")]
@@ -37,14 +38,15 @@ mod builtin {
 pub use analyze::{Analysis, AnalyzeOptions};
 pub use check::{CheckError, OverlayError};
 pub use eval::{
-    Callback, CallbackOutcome, Change, Denial, Expectations, Limits, Outcome, Request,
-    RequestError, Trace, Verdict,
+    Callback, CallbackOutcome, Candidate, Change, Denial, Effect, ExpectationError, Expectations,
+    Limits, Outcome, Part, Request, RequestError, Step, Trace, Verdict,
 };
 pub use policy::{
     is_policy_file, read_overlay, read_sources, Layer, LoadError, Policy, MAX_FILE_BYTES,
 };
+pub use rule_id::RuleId;
 pub use source::{ErrorKind, IndexedText, Location, PolicyDiagnostic, SourceFile};
-pub use syntax::{LineCol, Span, SyntaxError};
 #[cfg(feature = "watch")]
 pub use store::PolicyStore;
-pub use vocab::{Category, Kind};
+pub use syntax::{LineCol, Span, SyntaxError};
+pub use vocab::{Action, Category, Kind};

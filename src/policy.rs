@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::compile::Program;
-use crate::eval::{apply, callback, Callback, Expectations, Outcome, Request, Trace, Verdict};
+use crate::eval::{
+    apply, callback, Callback, ExpectationError, Expectations, Outcome, Request, Trace, Verdict,
+};
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::syntax::SyntaxError;
 
@@ -21,6 +23,7 @@ pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 
 /// Why a policy could not be loaded.
 #[derive(Debug, Error, Diagnostic)]
+#[non_exhaustive]
 pub enum LoadError {
     /// A file or directory could not be read.
     #[error("cannot read {path}: {source}")]
@@ -274,17 +277,27 @@ impl Policy {
         (out, trace)
     }
 
-    /// Classifies a callback. Never panics; every input gets a verdict.
-    pub fn classify(&self, callback: &Callback, expect: &Expectations) -> Verdict {
+    /// Classifies a callback. Never panics; every callback gets a verdict
+    /// once the expectations fit the policy (a `provider` it does not have
+    /// is an [`ExpectationError`], with the closest name as a suggestion).
+    pub fn classify(
+        &self,
+        callback: &Callback,
+        expect: &Expectations,
+    ) -> Result<Verdict, ExpectationError> {
         callback::classify(&self.inner.program, callback, expect, None)
     }
 
     /// Classifies a callback and records how: the provider candidates (when
     /// chosen by authorize URL), each classify rule tried, the deciding step.
-    pub fn explain_callback(&self, callback: &Callback, expect: &Expectations) -> (Verdict, Trace) {
+    pub fn explain_callback(
+        &self,
+        callback: &Callback,
+        expect: &Expectations,
+    ) -> Result<(Verdict, Trace), ExpectationError> {
         let mut trace = Trace::default();
-        let verdict = callback::classify(&self.inner.program, callback, expect, Some(&mut trace));
-        (verdict, trace)
+        let verdict = callback::classify(&self.inner.program, callback, expect, Some(&mut trace))?;
+        Ok((verdict, trace))
     }
 
     /// A content hash of the loaded files (names within their directory, and

@@ -146,6 +146,7 @@ impl SourceCode for IndexedText {
 
 /// Where a rule or an error was written: `file:line:column`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub struct Location {
     /// The file's name.
     pub file: Arc<str>,

@@ -150,7 +150,7 @@ impl Action {
 pub struct Rule {
     /// Stable id: `PROVIDER/SECTION/NAME` for a named rule, else
     /// `PROVIDER/SECTION#N` (N from 1); `global` for rules outside providers.
-    pub id: String,
+    pub id: crate::RuleId,
     /// The rule's name (`NAME:`), if it has one.
     pub name: Option<String>,
     /// Whether the rule runs: an `optional` rule starts off, and an overlay's

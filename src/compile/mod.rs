@@ -260,7 +260,7 @@ impl<'a> Compiler<'a> {
             (a, b) => a.or(b),
         };
         Rule {
-            id,
+            id: id.into(),
             name: r.name.as_ref().map(|n| n.node.clone()),
             enabled: !r.optional,
             switched_at: None,

@@ -5,8 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use oauth_policy::eval::{Candidate, Step, Trace};
-use oauth_policy::{Callback, Expectations, Location, Policy, Request};
+use oauth_policy::{Callback, Candidate, Expectations, Location, Policy, Request, Step, Trace};
 use serde_json::json;
 
 use crate::common::{self, Format};
@@ -78,16 +77,19 @@ pub fn run(args: Args) -> ExitCode {
             Ok(c) => c,
             Err(e) => return common::report_input_error(args.format, e),
         };
-        let expect = Expectations {
-            provider: args.provider.clone(),
-            authorize_url: args.authorize_url.clone(),
-            expected_state: args.expected_state.clone(),
-            expected_issuer: args.expected_issuer.clone(),
-            iss_required: args.require_iss,
-            no_state: args.no_state,
-            response_mode: args.response_mode.clone(),
+        let expect = crate::classify::expectations_from(
+            args.provider.as_deref(),
+            args.authorize_url.as_deref(),
+            args.expected_state.as_deref(),
+            args.expected_issuer.as_deref(),
+            args.require_iss,
+            args.no_state,
+            args.response_mode.as_deref(),
+        );
+        let (verdict, trace) = match policy.explain_callback(&cb, &expect) {
+            Ok(v) => v,
+            Err(e) => return crate::classify::report_expectation_error(args.format, &e),
         };
-        let (verdict, trace) = policy.explain_callback(&cb, &expect);
         match args.format {
             Format::Json => common::print_json(&json!({
                 "kind": "callback",
@@ -316,8 +318,8 @@ fn steps_human(trace: &Trace, sources: &Sources, title: &str) {
     for s in &trace.steps {
         let outcome = if s.held {
             format!("condition true: {}", s.effect)
-        } else if s.effect.starts_with("off") {
-            s.effect.clone()
+        } else if s.effect.is_off() {
+            s.effect.to_string()
         } else {
             "condition false".to_string()
         };

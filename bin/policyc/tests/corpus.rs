@@ -319,7 +319,7 @@ fn cli_callback(overlay: &FileLayer, c: &CallbackCase) -> Vec<String> {
     if let Some(i) = &ctx.expected_issuer {
         args.extend(["--expected-issuer".into(), i.clone()]);
     }
-    if ctx.iss_parameter_supported {
+    if ctx.require_iss {
         args.push("--require-iss".into());
     }
     if ctx.no_state {
@@ -436,7 +436,9 @@ fn every_rule_is_exercised_by_a_case() {
             hit.extend(trace.steps.into_iter().filter(|s| s.held).map(|s| s.rule));
         }
         for c in &file.callback {
-            let verdict = layered(&c.overlay).classify(&c.parse().unwrap(), &c.expectations());
+            let verdict = layered(&c.overlay)
+                .classify(&c.parse().unwrap(), &c.expectations())
+                .unwrap();
             hit.insert(verdict.rule);
         }
     }

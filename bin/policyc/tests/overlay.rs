@@ -6,7 +6,7 @@ mod cli_support;
 mod support;
 
 use cli_support::Fixture;
-use oauth_policy::{LoadError, Policy, Request};
+use oauth_policy::{Effect, LoadError, Policy, Request};
 use support::render;
 
 const BASE: &str = r#"
@@ -36,7 +36,7 @@ fn overlay(text: &str) -> Result<Policy, LoadError> {
 
 fn apply(p: &Policy, url: &str) -> (String, Option<String>, Vec<String>) {
     let out = p.apply(&Request::authorize(url).unwrap());
-    let rules = out.changes().iter().map(|c| c.rule.clone()).collect();
+    let rules = out.changes().iter().map(|c| c.rule.to_string()).collect();
     (
         out.url().to_string(),
         out.provider().map(str::to_string),
@@ -141,7 +141,8 @@ fn the_trace_says_which_match_held_and_why_a_rule_is_off() {
         .iter()
         .find(|s| s.rule == "idp/authorize/resource-scope")
         .unwrap();
-    assert_eq!(off.effect, "off: optional rule, not enabled");
+    assert_eq!(off.effect, Effect::NotEnabled);
+    assert_eq!(off.effect.to_string(), "off: optional rule, not enabled");
     assert_eq!(p.layers().len(), 2);
     assert_eq!(p.layers()[1].name, "overlay");
     assert_eq!(p.layer_of("overlay.policy").unwrap().name, "overlay");
