@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use oauth_policy::{Callback, Candidate, Expectations, Location, Policy, Request, Step, Trace};
+use oauth_policy::{Callback, Candidate, Location, Policy, Request, Step, Trace};
 use serde_json::json;
 
 use crate::common::{self, Format};
