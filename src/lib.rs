@@ -1,5 +1,4 @@
-//! oauth-policy: per-provider OAuth/OIDC request shaping and callback
-//! classification, driven by `.policy` files.
+#![doc = include_str!("../README.md")]
 #![cfg_attr(
     not(test),
     deny(
