@@ -51,7 +51,7 @@ impl Callback {
         // Both are kept: which one holds the response depends on the flow's
         // response mode, known only at classification.
         let fragment = target
-            .url
+            .url()
             .split_once('#')
             .map_or("", |(_, fragment)| fragment)
             .to_string();
@@ -90,14 +90,7 @@ impl Callback {
     pub fn from_form_with(body: &str, limits: &Limits) -> Result<Self, RequestError> {
         let params = parse_params(body, "body", limits)?;
         Ok(Self {
-            target: Target {
-                url: String::new(),
-                scheme: String::new(),
-                host: String::new(),
-                port: None,
-                path: String::new(),
-                query: None,
-            },
+            target: Target::empty(),
             source: body.to_string(),
             params,
             fragment: String::new(),
@@ -234,7 +227,7 @@ impl fmt::Debug for Verdict {
 impl fmt::Debug for Callback {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Callback")
-            .field("url", &redact::Url(&self.target.url))
+            .field("url", &redact::Url(self.target.url()))
             .field("params", &redact::Form(&self.source))
             .field("fragment", &redact::Form(&self.fragment))
             .finish()
