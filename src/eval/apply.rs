@@ -191,10 +191,14 @@ fn is_loopback(host: &str) -> bool {
 /// Whether `rule` is switched off (an opt-in not enabled, or disabled by an
 /// overlay); the trace records why.
 pub(crate) fn is_off(rule: &Rule, trace: Option<&mut Trace>) -> bool {
-    let Some(off) = rule.off_reason() else {
+    if rule.enabled {
         return false;
+    }
+    // The reason is written only for a trace (it allocates).
+    let Some(t) = trace else {
+        return true;
     };
-    if let Some(t) = trace {
+    if let Some(off) = rule.off_reason() {
         t.steps.push(Step {
             rule: rule.id.clone(),
             location: rule.location.clone(),

@@ -16,7 +16,9 @@ use super::apply::{is_off, select, Step, Trace};
 use super::cond::Ctx;
 use super::params::Params;
 use super::redact;
-use super::request::{parse_params, parse_target, Limits, RawParam, Request, RequestError, Target};
+use super::request::{
+    parse_params, parse_target, Limits, RawParam, RawParams, Request, RequestError, Target,
+};
 use crate::compile::ir::{Action, Rule};
 use crate::compile::Program;
 use crate::source::Location;
@@ -30,11 +32,11 @@ pub struct Callback {
     target: Target,
     /// The query (or the form body).
     source: String,
-    params: Vec<RawParam>,
+    params: RawParams,
     /// The fragment, read only for a flow in fragment mode (see
     /// [`Expectations::response_mode`]).
     fragment: String,
-    fragment_params: Vec<RawParam>,
+    fragment_params: RawParams,
 }
 
 impl Callback {
@@ -94,7 +96,7 @@ impl Callback {
             source: body.to_string(),
             params,
             fragment: String::new(),
-            fragment_params: Vec::new(),
+            fragment_params: RawParams::new(),
         })
     }
 

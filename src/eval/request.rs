@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use serde::Serialize;
+use smallvec::SmallVec;
 use url::Url;
 
 use super::redact;
@@ -237,7 +238,7 @@ pub struct Request {
     pub(crate) kind: Kind,
     pub(crate) target: Target,
     pub(crate) body: Option<String>,
-    pub(crate) params: Vec<RawParam>,
+    pub(crate) params: RawParams,
     /// The limits it was read with; they also cap what rules may write.
     pub(crate) limits: Limits,
 }
@@ -579,7 +580,7 @@ pub(crate) fn parse_params(
     source: &str,
     what: &'static str,
     limits: &Limits,
-) -> Result<Vec<RawParam>, RequestError> {
+) -> Result<RawParams, RequestError> {
     if what == "body" && source.len() > limits.max_body_bytes {
         return Err(RequestError::TooLarge {
             what,
@@ -588,27 +589,23 @@ pub(crate) fn parse_params(
         });
     }
     if source.is_empty() {
-        return Ok(Vec::new());
+        return Ok(RawParams::new());
     }
     if let Some(offset) = first_control(source.as_bytes()) {
         return Err(RequestError::ControlCharacter { offset });
     }
-    let count = source.bytes().filter(|&b| b == b'&').count() + 1;
-    if count > limits.max_params {
-        return Err(RequestError::TooManyParams {
-            what,
-            count,
-            limit: limits.max_params,
-        });
-    }
-    let mut params = Vec::with_capacity(count);
+    let mut params = RawParams::new();
     let bytes = source.as_bytes();
     let mut start = 0;
     let mut eq = None;
+    let mut count = 1;
     for (i, &b) in bytes.iter().enumerate() {
         match b {
             b'&' => {
-                params.push(raw_param(source, start..i, eq));
+                if count <= limits.max_params {
+                    params.push(raw_param(source, start..i, eq));
+                }
+                count += 1;
                 start = i + 1;
                 eq = None;
             }
@@ -616,9 +613,20 @@ pub(crate) fn parse_params(
             _ => {}
         }
     }
+    if count > limits.max_params {
+        return Err(RequestError::TooManyParams {
+            what,
+            count,
+            limit: limits.max_params,
+        });
+    }
     params.push(raw_param(source, start..bytes.len(), eq));
     Ok(params)
 }
+
+/// A request's parameters: inline up to a dozen (most requests), so
+/// reading one needs no allocation for them.
+pub(crate) type RawParams = SmallVec<[RawParam; 12]>;
 
 /// The parameter `segment` of `source`, with its first `=` at `eq`.
 fn raw_param(source: &str, segment: Range<usize>, eq: Option<usize>) -> RawParam {
