@@ -4,7 +4,7 @@
 //! stay flat). `python3 benches/ratios.py` prints the ratios afterwards;
 //! docs/performance.md has the commands and the numbers.
 
-#[path = "cases.rs"]
+#[path = "support/cases.rs"]
 mod cases;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};

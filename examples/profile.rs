@@ -11,7 +11,7 @@
 //! `load-1051` (1051 generated providers), or a baseline: `hand-seed`,
 //! `hand-token`, `hand-callback`.
 
-#[path = "../benches/cases.rs"]
+#[path = "../benches/support/cases.rs"]
 mod cases;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -49,7 +49,9 @@ static GLOBAL: Counting = Counting;
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().unwrap_or_else(|| "seed".into());
-    let n: usize = args.next().map_or(10_000, |s| s.parse().expect("ITERATIONS"));
+    let n: usize = args
+        .next()
+        .map_or(10_000, |s| s.parse().expect("ITERATIONS"));
     let policy = Policy::builtin();
     let base = cases::Baseline::new();
     let expect = Expectations {
@@ -65,7 +67,12 @@ fn main() {
             let req = Request::authorize(black_box(cases::SEED)).unwrap();
             policy.apply(&req).url().len()
         }),
-        "seed-parse" => Box::new(|| Request::authorize(black_box(cases::SEED)).unwrap().url().len()),
+        "seed-parse" => Box::new(|| {
+            Request::authorize(black_box(cases::SEED))
+                .unwrap()
+                .url()
+                .len()
+        }),
         "seed-apply" => Box::new(|| policy.apply(black_box(&parsed)).url().len()),
         "token" => Box::new(|| {
             let req = Request::token(cases::TOKEN_URL, black_box(cases::TOKEN_BODY)).unwrap();
@@ -84,7 +91,10 @@ fn main() {
                 .len()
         }),
         "hand-seed" => Box::new(|| base.authorize(black_box(cases::SEED)).len()),
-        "hand-token" => Box::new(|| base.token(cases::TOKEN_URL, black_box(cases::TOKEN_BODY)).len()),
+        "hand-token" => Box::new(|| {
+            base.token(cases::TOKEN_URL, black_box(cases::TOKEN_BODY))
+                .len()
+        }),
         "hand-callback" => Box::new(|| {
             base.callback(black_box(cases::ENTRA_ERROR), cases::STATE)
                 .category

@@ -31,6 +31,12 @@ pub struct Baseline {
     aadsts: Regex,
 }
 
+impl Default for Baseline {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Baseline {
     pub fn new() -> Self {
         Self {
@@ -121,7 +127,11 @@ impl Baseline {
             Some(format!("AADSTS{digits}"))
         });
         let category = match error.as_deref() {
-            Some(_) if description.as_deref().is_some_and(|d| self.aadsts.is_match(d)) => {
+            Some(_)
+                if description
+                    .as_deref()
+                    .is_some_and(|d| self.aadsts.is_match(d)) =>
+            {
                 "invalid_target"
             }
             Some("invalid_target") => "invalid_target",
