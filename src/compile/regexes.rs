@@ -122,7 +122,11 @@ impl Regexes {
             return Err(None);
         }
         let [sensitive, insensitive] = &self.measure;
-        let compiler = if case_insensitive { insensitive } else { sensitive };
+        let compiler = if case_insensitive {
+            insensitive
+        } else {
+            sensitive
+        };
         let nfa = compiler.build(pattern);
         let (cost, too_large) = match nfa {
             Ok(nfa) => (nfa.memory_usage(), false),

@@ -188,8 +188,8 @@ pub(crate) fn run<'a>(
                 }
             });
             let mut values = HashSet::new();
-            let repeats = params
-                .remove_where(|e| e.name() == p && !values.insert(e.value().to_string()));
+            let repeats =
+                params.remove_where(|e| e.name() == p && !values.insert(e.value().to_string()));
             (items_hit || repeats > 0).then_some(p.as_str())
         }
         Action::Deny(t) => {

@@ -174,8 +174,7 @@ impl<'a> Params<'a> {
 
     /// Present with a non-empty value (RFC 6749 §3.1: empty means omitted).
     pub fn present(&self, name: &str) -> bool {
-        self.iter()
-            .any(|e| e.name() == name && !e.value_is_empty())
+        self.iter().any(|e| e.name() == name && !e.value_is_empty())
     }
 
     /// Removes every occurrence; returns whether there was one.

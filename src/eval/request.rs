@@ -386,9 +386,11 @@ pub(crate) fn parse_target(url: &str, limits: &Limits) -> Result<Target, Request
     // each in the text are the ones a URL parser uses. Only the part before
     // them is read as a URL: the query is ours to read, byte for byte.
     let bytes = url.as_bytes();
-    let first = first_byte(bytes, |w| has_byte(w, b'#') | has_byte(w, b'?'), |b| {
-        b == b'#' || b == b'?'
-    });
+    let first = first_byte(
+        bytes,
+        |w| has_byte(w, b'#') | has_byte(w, b'?'),
+        |b| b == b'#' || b == b'?',
+    );
     let (question, hash) = match first {
         Some(q) if bytes.get(q) == Some(&b'?') => {
             let after = bytes.get(q..).unwrap_or(&[]);
@@ -494,8 +496,8 @@ fn plain_path(path: &str) -> bool {
                 segment_start = i + 1;
             }
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => {}
-            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*'
-            | b'+' | b',' | b';' | b'=' | b':' | b'@' => {}
+            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+'
+            | b',' | b';' | b'=' | b':' | b'@' => {}
             _ => return false,
         }
     }
@@ -648,17 +650,21 @@ fn raw_param(source: &str, segment: Range<usize>, eq: Option<usize>) -> RawParam
 
 /// Whether form decoding would change `s` (it has a `+` or `%`).
 fn needs_decoding(s: &str) -> bool {
-    first_byte(s.as_bytes(), |w| has_byte(w, b'+') | has_byte(w, b'%'), |b| {
-        b == b'+' || b == b'%'
-    })
+    first_byte(
+        s.as_bytes(),
+        |w| has_byte(w, b'+') | has_byte(w, b'%'),
+        |b| b == b'+' || b == b'%',
+    )
     .is_some()
 }
 
 /// The offset of the first ASCII control character.
 fn first_control(bytes: &[u8]) -> Option<usize> {
-    first_byte(bytes, |w| has_less(w, 0x20) | has_byte(w, 0x7f), |b| {
-        b.is_ascii_control()
-    })
+    first_byte(
+        bytes,
+        |w| has_less(w, 0x20) | has_byte(w, 0x7f),
+        |b| b.is_ascii_control(),
+    )
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -680,7 +686,11 @@ fn has_less(w: u64, n: u8) -> bool {
 /// time with `word` (which must say whether any of them would be accepted)
 /// and looking at single bytes only in a word that has one: a request is
 /// scanned at well under one instruction per byte.
-fn first_byte(bytes: &[u8], word: impl Fn(u64) -> bool, byte: impl Fn(u8) -> bool) -> Option<usize> {
+fn first_byte(
+    bytes: &[u8],
+    word: impl Fn(u64) -> bool,
+    byte: impl Fn(u8) -> bool,
+) -> Option<usize> {
     let mut words = bytes.chunks_exact(8);
     let mut offset = 0;
     for chunk in words.by_ref() {
