@@ -1,54 +1,24 @@
-//! `apply` on the seed URL beside a hand-written `url` + `regex`
-//! implementation of the same rule, in one run, plus the cost as the policy
-//! grows to 1000 providers (it should stay flat).
+//! Every engine path beside the hand-written Rust it replaces, in one run
+//! (only ratios within one run mean anything on a shared machine), plus the
+//! load times and the cost as the policy grows to 1051 providers (it should
+//! stay flat). `python3 benches/ratios.py` prints the ratios afterwards;
+//! docs/performance.md has the commands and the numbers.
+
+#[path = "support/cases.rs"]
+mod cases;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use oauth_policy::{Policy, Request};
-use regex::Regex;
+use oauth_policy::{Callback, Expectations, Policy, Request};
 use url::Url;
 
-const SEED: &str = "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize?client_id=00001111-aaaa-2222-bbbb-3333cccc4444&response_type=code&redirect_uri=https%3A%2F%2Fgateway.example.com%2Foauth%2Fcallback&scope=openid%20offline_access%20api%3A%2F%2F00001111-aaaa-2222-bbbb-3333cccc4444%2Fmcp.access&resource=https%3A%2F%2Fmcp.example.com&state=xyz123&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
-
-/// The baseline: what a gateway would hand-write for the one seed rule,
-/// keeping untouched parameters byte-identical as the engine does.
-fn hand_written(url: &str, path_re: &Regex) -> String {
-    let Ok(parsed) = Url::parse(url) else {
-        return url.to_string();
-    };
-    let host_ok = matches!(
-        parsed.host_str(),
-        Some(
-            "login.microsoftonline.com"
-                | "login.microsoftonline.us"
-                | "login.partner.microsoftonline.cn"
-        )
-    );
-    if !host_ok || !path_re.is_match(parsed.path()) {
-        return url.to_string();
-    }
-    let Some(query) = parsed.query() else {
-        return url.to_string();
-    };
-    let has_scope = parsed
-        .query_pairs()
-        .any(|(k, v)| k == "scope" && !v.is_empty());
-    if !has_scope {
-        return url.to_string();
-    }
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|p| p.split('=').next() != Some("resource"))
-        .collect();
-    let head = url.split('?').next().unwrap_or(url);
-    format!("{head}?{}", kept.join("&"))
-}
+use cases::{Baseline, ENTRA_ERROR, SEED, STATE, TOKEN_BODY, TOKEN_URL};
 
 fn seed(c: &mut Criterion) {
     let policy = Policy::try_builtin().unwrap();
-    let path_re = Regex::new(r"^/[^/]+/oauth2/v2\.0/").unwrap();
+    let base = Baseline::new();
     assert_eq!(
         policy.apply(&Request::authorize(SEED).unwrap()).url(),
-        hand_written(SEED, &path_re)
+        base.authorize(SEED)
     );
     let mut group = c.benchmark_group("seed");
     group.bench_function("engine: parse + apply", |b| {
@@ -68,35 +38,84 @@ fn seed(c: &mut Criterion) {
         b.iter(|| black_box(Url::parse(black_box(SEED)).unwrap()))
     });
     group.bench_function("hand-written url + regex", |b| {
-        b.iter(|| black_box(hand_written(black_box(SEED), &path_re).len()))
+        b.iter(|| black_box(base.authorize(black_box(SEED)).len()))
     });
     group.finish();
 }
 
-fn generated(n: usize) -> Policy {
-    let mut text = String::new();
-    for i in 0..n {
-        text.push_str(&format!(
-            "provider \"p{i}\" {{ match host == \"h{i}.example\" and path ~ r\"^/[^/]+/oauth2/v2\\.0/\" authorize {{ drop resource if scope }} }}\n"
-        ));
-    }
-    text.push_str(
-        "provider \"seed\" { match host == \"login.microsoftonline.com\" and path ~ r\"^/[^/]+/oauth2/v2\\.0/\" authorize { drop resource if scope } }\n",
+fn token(c: &mut Criterion) {
+    let policy = Policy::try_builtin().unwrap();
+    let base = Baseline::new();
+    let req = Request::token(TOKEN_URL, TOKEN_BODY).unwrap();
+    assert_eq!(
+        policy.apply(&req).body(),
+        Some(base.token(TOKEN_URL, TOKEN_BODY).as_str())
     );
-    Policy::parse("gen.policy", &text).unwrap()
+    let mut group = c.benchmark_group("token");
+    group.bench_function("engine: parse + apply", |b| {
+        b.iter(|| {
+            let req = Request::token(TOKEN_URL, black_box(TOKEN_BODY)).unwrap();
+            black_box(policy.apply(&req).body().map_or(0, str::len))
+        })
+    });
+    group.bench_function("hand-written url + regex", |b| {
+        b.iter(|| black_box(base.token(TOKEN_URL, black_box(TOKEN_BODY)).len()))
+    });
+    group.finish();
+}
+
+fn callback(c: &mut Criterion) {
+    let policy = Policy::try_builtin().unwrap();
+    let base = Baseline::new();
+    let expect = Expectations::new()
+        .with_provider("microsoft-entra-v2")
+        .with_expected_state(STATE);
+    let cb = Callback::from_url(ENTRA_ERROR).unwrap();
+    let verdict = policy.classify(&cb, &expect).unwrap();
+    let hand = base.callback(ENTRA_ERROR, STATE);
+    assert_eq!(verdict.category.name(), hand.category);
+    assert_eq!(verdict.provider_code, hand.provider_code);
+    let mut group = c.benchmark_group("callback");
+    group.bench_function("engine: classify (parse + decide)", |b| {
+        b.iter(|| {
+            let cb = Callback::from_url(black_box(ENTRA_ERROR)).unwrap();
+            black_box(policy.classify(&cb, &expect).unwrap().retryable)
+        })
+    });
+    group.bench_function("engine: decide only", |b| {
+        b.iter(|| black_box(policy.classify(black_box(&cb), &expect).unwrap().retryable))
+    });
+    group.bench_function("hand-written url + regex", |b| {
+        b.iter(|| black_box(base.callback(black_box(ENTRA_ERROR), STATE).category))
+    });
+    group.finish();
+}
+
+fn load(c: &mut Criterion) {
+    let generated = cases::generated_policy(1050);
+    let mut group = c.benchmark_group("load");
+    group.sample_size(10);
+    group.bench_function("shipped library", |b| {
+        b.iter(|| black_box(Policy::try_builtin().unwrap()))
+    });
+    group.bench_function("1051 generated providers", |b| {
+        b.iter(|| black_box(Policy::parse("gen.policy", black_box(&generated)).unwrap()))
+    });
+    group.finish();
 }
 
 fn scaling(c: &mut Criterion) {
     let mut group = c.benchmark_group("providers");
-    for n in [1, 100, 1000] {
-        let policy = generated(n);
-        let req = Request::authorize(SEED).unwrap();
-        group.bench_with_input(BenchmarkId::new("apply", n), &policy, |b, p| {
+    let req = Request::authorize(SEED).unwrap();
+    for n in [0, 1050] {
+        let policy = Policy::parse("gen.policy", &cases::generated_policy(n)).unwrap();
+        assert_eq!(policy.apply(&req).provider(), Some("seed"));
+        group.bench_with_input(BenchmarkId::new("apply", n + 1), &policy, |b, p| {
             b.iter(|| black_box(p.apply(black_box(&req)).url().len()))
         });
     }
     group.finish();
 }
 
-criterion_group!(benches, seed, scaling);
+criterion_group!(benches, seed, token, callback, load, scaling);
 criterion_main!(benches);

@@ -71,6 +71,10 @@ struct Worst {
 /// The regexes of one policy being compiled.
 pub(crate) struct Regexes {
     limits: RegexLimits,
+    /// The measuring compilers (case-sensitive, case-insensitive), built
+    /// once: each holds a UTF-8 cache that costs more to set up and free
+    /// than compiling a typical host or path pattern.
+    measure: [thompson::Compiler; 2],
     built: HashMap<(String, bool), Regex>,
     spent: usize,
     count: usize,
@@ -83,8 +87,15 @@ pub(crate) struct Regexes {
 impl Regexes {
     /// No regex built yet.
     pub(crate) fn new(limits: RegexLimits) -> Self {
+        let measure = [false, true].map(|case_insensitive| {
+            let mut c = thompson::Compiler::new();
+            c.syntax(syntax::Config::new().case_insensitive(case_insensitive))
+                .configure(thompson::Config::new().nfa_size_limit(Some(limits.pattern_bytes)));
+            c
+        });
         Self {
             limits,
+            measure,
             built: HashMap::new(),
             spent: 0,
             count: 0,
@@ -110,10 +121,13 @@ impl Regexes {
         if self.exhausted {
             return Err(None);
         }
-        let nfa = thompson::Compiler::new()
-            .syntax(syntax::Config::new().case_insensitive(case_insensitive))
-            .configure(thompson::Config::new().nfa_size_limit(Some(self.limits.pattern_bytes)))
-            .build(pattern);
+        let [sensitive, insensitive] = &self.measure;
+        let compiler = if case_insensitive {
+            insensitive
+        } else {
+            sensitive
+        };
+        let nfa = compiler.build(pattern);
         let (cost, too_large) = match nfa {
             Ok(nfa) => (nfa.memory_usage(), false),
             Err(e) if e.size_limit().is_some() => (self.limits.pattern_bytes, true),

@@ -1,10 +1,11 @@
 //! What each action does to the working parameter list.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::apply::Change;
 use super::cond::{Ctx, RenderError};
-use super::params::{list_items, list_separator, Params};
+use super::params::{list_items, list_separator, Edit, Params};
 use super::request::Target;
 use crate::compile::ir::{Action, Piece, Rule, Subject, Template};
 use crate::vocab::Kind;
@@ -30,15 +31,15 @@ const ABSENT_VAR: &str = "a parameter it interpolates is absent";
 /// Runs one rule whose condition held, recording each parameter it changed.
 /// No value it writes may be longer than `cap` bytes (the request's size
 /// limit): past it the rule denies, so evaluation stays total and bounded.
-pub(crate) fn run(
-    rule: &Rule,
+pub(crate) fn run<'a>(
+    rule: &'a Rule,
     target: &Target,
     kind: Kind,
-    params: &mut Params<'_>,
+    params: &mut Params<'a>,
     changes: &mut Vec<Change>,
     cap: usize,
 ) -> Effect {
-    let render = |params: &Params<'_>, t: &Template| {
+    let render = |params: &Params<'a>, t: &'a Template| {
         Ctx {
             target,
             kind,
@@ -59,11 +60,11 @@ pub(crate) fn run(
         Action::DropEmpty(except) => {
             let mut dropped: Vec<String> = Vec::new();
             params.remove_where(|e| {
-                let hit = e.value.is_empty()
-                    && !e.name.is_empty()
-                    && !except.iter().any(|x| *x == e.name);
-                if hit && !dropped.iter().any(|d| *d == e.name) {
-                    dropped.push(e.name.to_string());
+                let hit = e.value_is_empty()
+                    && !e.name().is_empty()
+                    && !except.iter().any(|x| x == e.name());
+                if hit && !dropped.iter().any(|d| d == e.name()) {
+                    dropped.push(e.name().to_string());
                 }
                 hit
             });
@@ -116,10 +117,10 @@ pub(crate) fn run(
                 None => params.set(p, item),
                 Some(v) if list_items(v).any(|i| i == item) => false,
                 Some(_) => params.map_values(p, |v| {
-                    Some(if v.is_empty() {
+                    Edit::Set(if v.is_empty() {
                         item.clone()
                     } else {
-                        format!("{v}{}{item}", list_separator(v))
+                        Cow::Owned(format!("{v}{}{item}", list_separator(v)))
                     })
                 }),
             };
@@ -135,17 +136,30 @@ pub(crate) fn run(
             }
             let hit = params.map_values(p, |v| {
                 if !list_items(v).any(|i| i == item) {
-                    return Some(v.to_string());
+                    return Edit::Keep;
                 }
-                let kept: Vec<&str> = list_items(v).filter(|i| *i != item).collect();
+                let sep = list_separator(v);
+                let mut kept = String::with_capacity(v.len());
+                for i in list_items(v).filter(|i| *i != item) {
+                    if !kept.is_empty() {
+                        kept.push_str(sep);
+                    }
+                    kept.push_str(i);
+                }
                 // A list emptied this way is dropped: empty means omitted.
-                (!kept.is_empty()).then(|| kept.join(list_separator(v)))
+                if kept.is_empty() {
+                    Edit::Remove
+                } else {
+                    Edit::Set(Cow::Owned(kept))
+                }
             });
             hit.then_some(p.as_str())
         }
         Action::Convert(p, sep) => {
             let hit = params.map_values(p, |v| {
-                Some(list_items(v).collect::<Vec<_>>().join(sep.as_str()))
+                Edit::Set(Cow::Owned(
+                    list_items(v).collect::<Vec<_>>().join(sep.as_str()),
+                ))
             });
             hit.then_some(p.as_str())
         }
@@ -154,32 +168,26 @@ pub(crate) fn run(
                 let mut seen = HashSet::new();
                 let unique: Vec<&str> = list_items(v).filter(|i| seen.insert(*i)).collect();
                 if unique.len() == list_items(v).count() {
-                    Some(v.to_string())
+                    Edit::Keep
                 } else {
-                    Some(unique.join(list_separator(v)))
+                    Edit::Set(Cow::Owned(unique.join(list_separator(v))))
                 }
             });
             let mut values = HashSet::new();
             let repeats =
-                params.remove_where(|e| e.name == *p && !values.insert(e.value.to_string()));
+                params.remove_where(|e| e.name() == p && !values.insert(e.value().to_string()));
             (items_hit || repeats > 0).then_some(p.as_str())
         }
         Action::Deny(t) => {
             let reason = match render(params, t) {
-                Ok(reason) => reason,
+                Ok(reason) => reason.into_owned(),
                 Err(RenderError::Repeated { name, count }) => ambiguous(rule, &name, count),
                 Err(_) => literal_text(t),
             };
             return Effect::Denied(reason);
         }
         Action::DenyRepeated(except) => {
-            let names: Vec<&str> = params
-                .iter()
-                .map(|e| e.name.as_ref())
-                .filter(|n| !n.is_empty() && !except.iter().any(|x| x == n))
-                .collect();
-            let repeated = first_repeat(&names);
-            return match repeated {
+            return match first_repeat(params, except) {
                 Some(name) => Effect::Denied(format!("{name} appears more than once")),
                 None => Effect::Unchanged,
             };
@@ -196,18 +204,32 @@ pub(crate) fn run(
     }
 }
 
-/// The first name (in order) seen before: a scan for the usual handful of
-/// parameters, a hash set past that so 10 000 of them stay linear.
-fn first_repeat<'n>(names: &[&'n str]) -> Option<&'n str> {
-    if names.len() <= 32 {
-        return names
-            .iter()
-            .enumerate()
-            .find(|(i, n)| names.get(..*i).is_some_and(|before| before.contains(n)))
-            .map(|(_, n)| *n);
+/// The first live parameter name (in order) seen before, skipping empty
+/// names and `except`. No allocation for the usual handful of parameters:
+/// a 64-bit filter of (length, first byte, last byte) says which names
+/// cannot have been seen, and only a name whose bit is already set is
+/// compared with the earlier ones. Past 64 names, a hash set keeps 10 000
+/// of them linear.
+fn first_repeat<'p>(params: &'p Params<'_>, except: &[String]) -> Option<&'p str> {
+    let counted = |n: &str| !n.is_empty() && !except.iter().any(|x| x == n);
+    let names = || params.iter().map(|e| e.name()).filter(|n| counted(n));
+    if names().nth(64).is_some() {
+        let mut seen = HashSet::new();
+        return names().find(|n| !seen.insert(*n));
     }
-    let mut seen = HashSet::new();
-    names.iter().copied().find(|n| !seen.insert(*n))
+    let mut filter = 0u64;
+    for (i, name) in names().enumerate() {
+        let b = name.as_bytes();
+        let key = b.len()
+            ^ (usize::from(b.first().copied().unwrap_or(0)) << 2)
+            ^ (usize::from(b.last().copied().unwrap_or(0)) << 4);
+        let bit = 1u64 << (key % 64);
+        if filter & bit != 0 && names().take(i).any(|n| n == name) {
+            return Some(name);
+        }
+        filter |= bit;
+    }
+    None
 }
 
 /// The reason for a rule whose `${name}` has several values.

@@ -154,7 +154,7 @@ pub(crate) fn select(
         kind,
         params,
     };
-    for i in program.index.candidates(&target.host) {
+    for i in program.index.candidates(target.host()) {
         let Some(p) = program.providers.get(i) else {
             continue;
         };
@@ -180,9 +180,9 @@ pub(crate) fn select(
 /// An `ftp://` or plain `http://` URL on a provider's host is not that
 /// provider, so no provider block applies to it (global rules still do).
 pub(crate) fn is_endpoint(target: &Target) -> bool {
-    match target.scheme.as_str() {
+    match target.scheme() {
         "https" => true,
-        "http" => is_loopback(&target.host),
+        "http" => is_loopback(target.host()),
         _ => false,
     }
 }
@@ -199,10 +199,14 @@ fn is_loopback(host: &str) -> bool {
 /// Whether `rule` is switched off (an opt-in not enabled, or disabled by an
 /// overlay); the trace records why.
 pub(crate) fn is_off(rule: &Rule, trace: Option<&mut Trace>) -> bool {
-    let Some(off) = StepEffect::off(rule) else {
+    if rule.enabled {
         return false;
+    }
+    // The reason is written only for a trace (it allocates).
+    let Some(t) = trace else {
+        return true;
     };
-    if let Some(t) = trace {
+    if let Some(off) = StepEffect::off(rule) {
         t.steps.push(Step {
             rule: rule.id.clone(),
             location: rule.location.clone(),
@@ -281,12 +285,13 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
     let provider = provider
         .and_then(|i| program.providers.get(i))
         .map(|p| p.name.clone());
-    let rewritten = (denied.is_none() && params.changed()).then(|| params.render());
-    let (mut url, mut body) = match (&req.body, rewritten) {
-        (None, Some(query)) => (with_query(&req.target, &query), None),
-        (None, None) => (req.target.url.clone(), None),
-        (Some(_), Some(body)) => (req.target.url.clone(), Some(body)),
-        (Some(body), None) => (req.target.url.clone(), Some(body.clone())),
+    // The output is written once, into a buffer sized from the input.
+    let rewrite = denied.is_none() && params.changed();
+    let (mut url, mut body) = match (&req.body, rewrite) {
+        (None, true) => (with_query(&req.target, &params), None),
+        (None, false) => (req.target.url().to_string(), None),
+        (Some(_), true) => (req.target.url().to_string(), Some(params.render())),
+        (Some(body), false) => (req.target.url().to_string(), Some(body.clone())),
     };
     // Each value is capped as it is written; the whole output (values grow
     // when encoded, rules may add parameters) is held to the same limits.
@@ -297,7 +302,7 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
                 rule: rule.id.clone(),
                 location: rule.location.clone(),
             });
-            url = req.target.url.clone();
+            url = req.target.url().to_string();
             body = req.body.clone();
         }
     }
@@ -334,10 +339,11 @@ fn over_limits(req: &Request, url: &str, body: Option<&str>, params: usize) -> O
     })
 }
 
-/// The target URL with its query replaced by `query` (fragment kept).
-fn with_query(target: &Target, query: &str) -> String {
-    let url = &target.url;
-    let (head, tail) = match &target.query {
+/// The target URL with its query replaced by the rendered `params`
+/// (fragment kept), written once into a buffer of the right size.
+fn with_query(target: &Target, params: &Params<'_>) -> String {
+    let url = target.url();
+    let (head, tail) = match target.query() {
         Some(r) => (
             url.get(..r.start.saturating_sub(1)).unwrap_or(url),
             url.get(r.end..).unwrap_or(""),
@@ -347,9 +353,15 @@ fn with_query(target: &Target, query: &str) -> String {
             (url.get(..end).unwrap_or(url), url.get(end..).unwrap_or(""))
         }
     };
-    if query.is_empty() {
-        format!("{head}{tail}")
-    } else {
-        format!("{head}?{query}{tail}")
+    let mut out = String::with_capacity(head.len() + 1 + params.render_len() + tail.len());
+    out.push_str(head);
+    out.push('?');
+    let mark = out.len();
+    params.render_into(&mut out);
+    if out.len() == mark {
+        // An emptied query loses its `?` too.
+        out.pop();
     }
+    out.push_str(tail);
+    out
 }

@@ -19,7 +19,7 @@ use super::expect::{ExpectationError, Expectations};
 use super::params::Params;
 use super::redact;
 use super::request::{
-    parse_params, parse_target, Limits, Part, RawParam, Request, RequestError, Target,
+    parse_params, parse_target, Limits, Part, RawParam, RawParams, Request, RequestError, Target,
 };
 use crate::compile::ir::{Action, Rule};
 use crate::compile::Program;
@@ -36,11 +36,11 @@ pub struct Callback {
     target: Target,
     /// The query (or the form body).
     source: String,
-    params: Vec<RawParam>,
+    params: RawParams,
     /// The fragment, read only for a flow in fragment mode (see
     /// [`Expectations::response_mode`]).
     fragment: String,
-    fragment_params: Vec<RawParam>,
+    fragment_params: RawParams,
 }
 
 impl Callback {
@@ -57,7 +57,7 @@ impl Callback {
         // Both are kept: which one holds the response depends on the flow's
         // response mode, known only at classification.
         let fragment = target
-            .url
+            .url()
             .split_once('#')
             .map_or("", |(_, fragment)| fragment)
             .to_string();
@@ -96,18 +96,11 @@ impl Callback {
     pub fn from_form_with(body: &str, limits: &Limits) -> Result<Self, RequestError> {
         let params = parse_params(body, Part::Body, limits)?;
         Ok(Self {
-            target: Target {
-                url: String::new(),
-                scheme: String::new(),
-                host: String::new(),
-                port: None,
-                path: String::new(),
-                query: None,
-            },
+            target: Target::empty(),
             source: body.to_string(),
             params,
             fragment: String::new(),
-            fragment_params: Vec::new(),
+            fragment_params: RawParams::new(),
         })
     }
 
@@ -207,7 +200,7 @@ impl fmt::Debug for Verdict {
 impl fmt::Debug for Callback {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Callback")
-            .field("url", &redact::Url(&self.target.url))
+            .field("url", &redact::Url(self.target.url()))
             .field("params", &redact::Form(&self.source))
             .field("fragment", &redact::Form(&self.fragment))
             .finish()

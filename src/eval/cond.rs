@@ -21,10 +21,10 @@ impl Ctx<'_, '_> {
     /// The value of an attribute or the first value of a parameter.
     pub fn value(&self, subject: &Subject) -> Option<Cow<'_, str>> {
         match subject {
-            Subject::Attr(Attr::Host) => Some(Cow::Borrowed(&self.target.host)),
-            Subject::Attr(Attr::Path) => Some(Cow::Borrowed(&self.target.path)),
-            Subject::Attr(Attr::Scheme) => Some(Cow::Borrowed(&self.target.scheme)),
-            Subject::Attr(Attr::Port) => self.target.port.map(|p| Cow::Owned(p.to_string())),
+            Subject::Attr(Attr::Host) => Some(Cow::Borrowed(self.target.host())),
+            Subject::Attr(Attr::Path) => Some(Cow::Borrowed(self.target.path())),
+            Subject::Attr(Attr::Scheme) => Some(Cow::Borrowed(self.target.scheme())),
+            Subject::Attr(Attr::Port) => self.target.port().map(|p| Cow::Owned(p.to_string())),
             Subject::Attr(Attr::Kind) => Some(Cow::Borrowed(self.kind.name())),
             Subject::Param(name) => self.params.get(name).map(Cow::Borrowed),
         }
@@ -42,7 +42,7 @@ impl Ctx<'_, '_> {
             Cond::Empty(name) => self
                 .params
                 .iter()
-                .any(|e| e.name == *name && e.value.is_empty()),
+                .any(|e| e.name() == name && e.value_is_empty()),
             Cond::Test(subject, check) => {
                 self.value(subject).is_some_and(|v| check_value(check, &v))
             }
@@ -51,13 +51,26 @@ impl Ctx<'_, '_> {
 
     /// Fills a template; `None` when it cannot be (see [`Ctx::try_render`]).
     pub fn render(&self, template: &Template) -> Option<String> {
-        self.try_render(template, usize::MAX).ok()
+        self.try_render(template, usize::MAX)
+            .ok()
+            .map(Cow::into_owned)
     }
 
     /// Fills a template, each `${…}` with exactly one value, refusing a
     /// result longer than `max_bytes` (checked as it grows, so a template
-    /// that doubles a value cannot allocate past the limit).
-    pub fn try_render(&self, template: &Template, max_bytes: usize) -> Result<String, RenderError> {
+    /// that doubles a value cannot allocate past the limit). A template
+    /// that is only text is borrowed, not copied.
+    pub fn try_render<'t>(
+        &self,
+        template: &'t Template,
+        max_bytes: usize,
+    ) -> Result<Cow<'t, str>, RenderError> {
+        if let [Piece::Text(t)] = template.parts.as_slice() {
+            if t.len() > max_bytes {
+                return Err(RenderError::TooLong);
+            }
+            return Ok(Cow::Borrowed(t.as_str()));
+        }
         let mut out = String::new();
         for piece in &template.parts {
             match piece {
@@ -85,7 +98,7 @@ impl Ctx<'_, '_> {
                 return Err(RenderError::TooLong);
             }
         }
-        Ok(out)
+        Ok(Cow::Owned(out))
     }
 }
 

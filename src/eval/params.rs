@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use smallvec::SmallVec;
 
 use super::redact;
 use super::request::RawParam;
@@ -17,48 +18,115 @@ const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// One parameter in the working list.
+/// One parameter in the working list: the parameter as received (offsets
+/// into the request, decoded only when read) and whatever rules changed.
 #[derive(Clone)]
 pub struct Entry<'a> {
-    /// The raw piece as received; empty for added entries.
-    raw: &'a str,
-    /// Where `=` is in `raw`, if anywhere.
-    raw_eq: Option<usize>,
-    /// Current decoded name.
-    pub name: Cow<'a, str>,
-    /// Current decoded value.
-    pub value: Cow<'a, str>,
-    name_changed: bool,
-    value_changed: bool,
+    /// The parameter as received; `None` for added entries.
+    param: Option<&'a RawParam>,
+    /// The text `param` was read from.
+    source: &'a str,
+    /// The new decoded name, once renamed (or added).
+    new_name: Option<Cow<'a, str>>,
+    /// The new decoded value, once changed (or added).
+    new_value: Option<Cow<'a, str>>,
     /// Removed entries stay in place (cheap) and are skipped everywhere.
     removed: bool,
+}
+
+impl<'a> Entry<'a> {
+    /// The current decoded name.
+    pub fn name(&self) -> &str {
+        match (&self.new_name, self.param) {
+            (Some(n), _) => n,
+            (None, Some(p)) => p.name(self.source),
+            (None, None) => "",
+        }
+    }
+
+    /// The current decoded value (decoded on first read).
+    pub fn value(&self) -> &str {
+        match (&self.new_value, self.param) {
+            (Some(v), _) => v,
+            (None, Some(p)) => p.value(self.source),
+            (None, None) => "",
+        }
+    }
+
+    /// Whether the current value is empty (without decoding it).
+    pub fn value_is_empty(&self) -> bool {
+        match (&self.new_value, self.param) {
+            (Some(v), _) => v.is_empty(),
+            (None, Some(p)) => p.value_is_empty(),
+            (None, None) => true,
+        }
+    }
+
+    /// The piece as received (empty for added entries).
+    fn raw(&self) -> &'a str {
+        self.param
+            .and_then(|p| self.source.get(p.segment.clone()))
+            .unwrap_or("")
+    }
+
+    /// The raw name and value text as received.
+    fn raw_parts(&self) -> (Option<&'a str>, Option<&'a str>) {
+        let raw = self.raw();
+        match self.param.and_then(|p| p.eq.map(|e| e - p.segment.start)) {
+            Some(i) => (raw.get(..i), raw.get(i + 1..)),
+            None => (self.param.map(|_| raw), None),
+        }
+    }
+
+    /// An upper bound of how much longer the rendered entry can be than
+    /// the raw one (every changed byte percent-encoded, plus `=`).
+    fn growth(&self) -> usize {
+        let n = self.new_name.as_ref().map_or(0, |n| 3 * n.len());
+        let v = self.new_value.as_ref().map_or(0, |v| 3 * v.len());
+        n + v + 2
+    }
 }
 
 /// Debug shows the value only when the name is not a secret one.
 impl fmt::Debug for Entry<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secret = is_secret_param(&self.name);
+        let secret = is_secret_param(self.name());
         let mut d = f.debug_struct("Entry");
-        d.field("raw", &redact::Form(self.raw))
-            .field("name", &self.name);
+        d.field("raw", &redact::Form(self.raw()))
+            .field("name", &self.name());
         if secret {
-            d.field("value", &redact::Secret(Some(&self.value)));
+            d.field("value", &redact::Secret(Some(self.value())));
         } else {
-            d.field("value", &self.value);
+            d.field("value", &self.value());
         }
-        d.field("name_changed", &self.name_changed)
-            .field("value_changed", &self.value_changed)
+        d.field("name_changed", &self.new_name.is_some())
+            .field("value_changed", &self.new_value.is_some())
             .field("removed", &self.removed)
             .finish()
     }
 }
 
+/// What [`Params::map_values`] does with one value.
+pub enum Edit<'v> {
+    /// Leave it as it is.
+    Keep,
+    /// Replace it.
+    Set(Cow<'v, str>),
+    /// Remove the occurrence.
+    Remove,
+}
+
+/// Entries kept inline: most requests have fewer parameters than this.
+const INLINE: usize = 16;
+
 /// The working parameter list of one evaluation.
 #[derive(Debug, Clone)]
 pub struct Params<'a> {
-    entries: Vec<Entry<'a>>,
-    /// Write spaces as `+` (the request already does) rather than `%20`.
-    plus_spaces: bool,
+    entries: SmallVec<[Entry<'a>; INLINE]>,
+    /// The text the parameters were read from.
+    source: &'a str,
+    /// The source is a form body (where `+` is the usual space).
+    form: bool,
     changed: bool,
 }
 
@@ -68,27 +136,18 @@ impl<'a> Params<'a> {
     pub fn new(source: &'a str, raw: &'a [RawParam], form: bool) -> Self {
         let entries = raw
             .iter()
-            .map(|p| {
-                let seg = source.get(p.segment.clone()).unwrap_or("");
-                Entry {
-                    raw: seg,
-                    raw_eq: p.eq.map(|e| e - p.segment.start),
-                    name: Cow::Borrowed(p.name(source)),
-                    value: Cow::Borrowed(p.value(source)),
-                    name_changed: false,
-                    value_changed: false,
-                    removed: false,
-                }
+            .map(|p| Entry {
+                param: Some(p),
+                source,
+                new_name: None,
+                new_value: None,
+                removed: false,
             })
             .collect();
-        let plus_spaces = if source.contains("%20") {
-            false
-        } else {
-            source.contains('+') || form
-        };
         Self {
             entries,
-            plus_spaces,
+            source,
+            form,
             changed: false,
         }
     }
@@ -105,24 +164,22 @@ impl<'a> Params<'a> {
 
     /// The first live value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.iter()
-            .find(|e| e.name == name)
-            .map(|e| e.value.as_ref())
+        self.iter().find(|e| e.name() == name).map(Entry::value)
     }
 
     /// How many live occurrences of `name` there are.
     pub fn count(&self, name: &str) -> usize {
-        self.iter().filter(|e| e.name == name).count()
+        self.iter().filter(|e| e.name() == name).count()
     }
 
     /// Present with a non-empty value (RFC 6749 §3.1: empty means omitted).
     pub fn present(&self, name: &str) -> bool {
-        self.iter().any(|e| e.name == name && !e.value.is_empty())
+        self.iter().any(|e| e.name() == name && !e.value_is_empty())
     }
 
     /// Removes every occurrence; returns whether there was one.
     pub fn remove(&mut self, name: &str) -> bool {
-        self.remove_where(|e| e.name == name) > 0
+        self.remove_where(|e| e.name() == name) > 0
     }
 
     /// Removes every live entry matching `pred`; returns how many.
@@ -140,19 +197,19 @@ impl<'a> Params<'a> {
 
     /// Sets the first occurrence to `value` and removes the others, or
     /// appends when absent. Returns whether anything changed.
-    pub fn set(&mut self, name: &str, value: String) -> bool {
-        let mut first = true;
+    pub fn set(&mut self, name: &str, value: Cow<'a, str>) -> bool {
+        let mut value = Some(value);
         let mut changed = false;
+        let mut first = true;
         for e in self
             .entries
             .iter_mut()
-            .filter(|e| !e.removed && e.name == name)
+            .filter(|e| !e.removed && e.name() == name)
         {
             if first {
                 first = false;
-                if e.value != value {
-                    e.value = Cow::Owned(value.clone());
-                    e.value_changed = true;
+                if value.as_deref().is_some_and(|v| v != e.value()) {
+                    e.new_value = value.take();
                     changed = true;
                 }
             } else {
@@ -160,8 +217,8 @@ impl<'a> Params<'a> {
                 changed = true;
             }
         }
-        if first {
-            self.push(name, value);
+        if let (true, Some(value)) = (first, value) {
+            self.push(Cow::Owned(name.to_string()), value);
             changed = true;
         }
         self.changed |= changed;
@@ -169,52 +226,50 @@ impl<'a> Params<'a> {
     }
 
     /// Appends a new entry.
-    pub fn push(&mut self, name: &str, value: String) {
+    pub fn push(&mut self, name: Cow<'a, str>, value: Cow<'a, str>) {
         self.entries.push(Entry {
-            raw: "",
-            raw_eq: None,
-            name: Cow::Owned(name.to_string()),
-            value: Cow::Owned(value),
-            name_changed: true,
-            value_changed: true,
+            param: None,
+            source: self.source,
+            new_name: Some(name),
+            new_value: Some(value),
             removed: false,
         });
         self.changed = true;
     }
 
     /// Renames every occurrence of `from` to `to`; values stay byte-identical.
-    pub fn rename(&mut self, from: &str, to: &str) -> bool {
+    pub fn rename(&mut self, from: &str, to: &'a str) -> bool {
         let mut n = 0;
         for e in self
             .entries
             .iter_mut()
-            .filter(|e| !e.removed && e.name == from)
+            .filter(|e| !e.removed && e.name() == from)
         {
-            e.name = Cow::Owned(to.to_string());
-            e.name_changed = true;
+            e.new_name = Some(Cow::Borrowed(to));
             n += 1;
         }
         self.changed |= n > 0;
         n > 0
     }
 
-    /// Replaces the value of every occurrence of `name` with `f(value)` where
-    /// that differs; `None` from `f` removes the occurrence.
-    pub fn map_values(&mut self, name: &str, mut f: impl FnMut(&str) -> Option<String>) -> bool {
+    /// Applies `f` to the value of every occurrence of `name`: keep it,
+    /// replace it, or remove the occurrence. Returns whether anything
+    /// changed.
+    pub fn map_values(&mut self, name: &str, mut f: impl FnMut(&str) -> Edit<'a>) -> bool {
         let mut changed = false;
         for e in self
             .entries
             .iter_mut()
-            .filter(|e| !e.removed && e.name == name)
+            .filter(|e| !e.removed && e.name() == name)
         {
-            match f(&e.value) {
-                Some(v) if v == e.value => {}
-                Some(v) => {
-                    e.value = Cow::Owned(v);
-                    e.value_changed = true;
+            match f(e.value()) {
+                Edit::Keep => {}
+                Edit::Set(v) if v == e.value() => {}
+                Edit::Set(v) => {
+                    e.new_value = Some(v);
                     changed = true;
                 }
-                None => {
+                Edit::Remove => {
                     e.removed = true;
                     changed = true;
                 }
@@ -224,47 +279,67 @@ impl<'a> Params<'a> {
         changed
     }
 
+    /// An upper bound of the rendered length.
+    pub fn render_len(&self) -> usize {
+        self.source.len()
+            + self
+                .entries
+                .iter()
+                .filter(|e| !e.removed)
+                .map(Entry::growth)
+                .sum::<usize>()
+    }
+
     /// Writes the list back: untouched entries as received, changed ones
     /// encoded, removed ones gone.
     pub fn render(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.render_len());
+        self.render_into(&mut out);
+        out
+    }
+
+    /// [`Params::render`] appended to `out`.
+    pub fn render_into(&self, out: &mut String) {
+        // Spaces are written as `+` when the request already does (or is
+        // a form), as `%20` when it uses that; asked only if a space is
+        // actually written.
+        let mut plus_spaces = None;
         let mut first = true;
         for e in self.iter() {
             if !first {
                 out.push('&');
             }
             first = false;
-            if !e.name_changed && !e.value_changed {
-                out.push_str(e.raw);
+            if e.new_name.is_none() && e.new_value.is_none() {
+                out.push_str(e.raw());
                 continue;
             }
-            let (raw_name, raw_value) = match e.raw_eq {
-                Some(i) => (e.raw.get(..i), e.raw.get(i + 1..)),
-                None => (Some(e.raw), None),
-            };
-            match (e.name_changed, raw_name) {
-                (false, Some(raw)) => out.push_str(raw),
-                _ => self.encode_into(&e.name, &mut out),
+            let (raw_name, raw_value) = e.raw_parts();
+            match (&e.new_name, raw_name) {
+                (None, Some(raw)) => out.push_str(raw),
+                _ => self.encode_into(e.name(), out, &mut plus_spaces),
             }
-            match (e.value_changed, raw_value) {
-                (false, Some(raw)) => {
+            match (&e.new_value, raw_value) {
+                (None, Some(raw)) => {
                     out.push('=');
                     out.push_str(raw);
                 }
-                (false, None) => {}
-                (true, _) => {
+                (None, None) => {}
+                (Some(v), _) => {
                     out.push('=');
-                    self.encode_into(&e.value, &mut out);
+                    self.encode_into(v, out, &mut plus_spaces);
                 }
             }
         }
-        out
     }
 
-    fn encode_into(&self, s: &str, out: &mut String) {
+    fn encode_into(&self, s: &str, out: &mut String, plus_spaces: &mut Option<bool>) {
         for chunk in utf8_percent_encode(s, ENCODE) {
-            if self.plus_spaces && chunk == "%20" {
-                out.push('+');
+            if chunk == "%20" {
+                let plus = *plus_spaces.get_or_insert_with(|| {
+                    !self.source.contains("%20") && (self.source.contains('+') || self.form)
+                });
+                out.push_str(if plus { "+" } else { "%20" });
             } else {
                 out.push_str(chunk);
             }
@@ -272,9 +347,24 @@ impl<'a> Params<'a> {
     }
 }
 
-/// The items of a space- or comma-separated list value.
+/// The items of a space- or comma-separated list value. Split on bytes:
+/// both separators are ASCII, so every piece is still whole UTF-8.
 pub fn list_items(value: &str) -> impl Iterator<Item = &str> {
-    value.split([' ', ',']).filter(|s| !s.is_empty())
+    let mut rest = value;
+    std::iter::from_fn(move || loop {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = rest
+            .bytes()
+            .position(|b| b == b' ' || b == b',')
+            .unwrap_or(rest.len());
+        let item = rest.get(..end).unwrap_or("");
+        rest = rest.get(end + 1..).unwrap_or("");
+        if !item.is_empty() {
+            return Some(item);
+        }
+    })
 }
 
 /// The separator a list value already uses (space when it has none).

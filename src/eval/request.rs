@@ -4,9 +4,10 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
+use std::sync::OnceLock;
 
-use percent_encoding::percent_decode_str;
 use serde::Serialize;
+use smallvec::SmallVec;
 use url::Url;
 
 use super::redact;
@@ -144,8 +145,10 @@ pub enum RequestError {
     },
 }
 
-/// One `name=value` piece of a query or body, as received.
-#[derive(Clone, PartialEq, Eq)]
+/// One `name=value` piece of a query or body, as received: offsets into
+/// the text it was read from. A value is decoded the first time something
+/// reads it (most are never read, most that are need no decoding).
+#[derive(Clone)]
 pub struct RawParam {
     /// The whole piece, in the parameter source.
     pub segment: Range<usize>,
@@ -153,9 +156,24 @@ pub struct RawParam {
     pub eq: Option<usize>,
     /// The decoded name, when decoding changed it (else it is the raw text).
     decoded_name: Option<String>,
-    /// The decoded value, when decoding changed it (else it is the raw text).
-    decoded_value: Option<String>,
+    /// Whether the raw value has `%` or `+`, so reading it means decoding.
+    value_encoded: bool,
+    /// The decoded value, once read (only when `value_encoded`).
+    decoded_value: OnceLock<String>,
 }
+
+/// Two parameters are equal when they are the same piece of the same text;
+/// whether a value has been decoded yet does not matter.
+impl PartialEq for RawParam {
+    fn eq(&self, other: &Self) -> bool {
+        self.segment == other.segment
+            && self.eq == other.eq
+            && self.decoded_name == other.decoded_name
+            && self.value_encoded == other.value_encoded
+    }
+}
+
+impl Eq for RawParam {}
 
 impl RawParam {
     /// The decoded name (`+` is a space, invalid UTF-8 becomes U+FFFD);
@@ -169,10 +187,19 @@ impl RawParam {
 
     /// The decoded value; `source` is the text the parameter was read from.
     pub fn value<'s>(&'s self, source: &'s str) -> &'s str {
-        match &self.decoded_value {
-            Some(v) => v,
-            None => self.value_range().and_then(|r| source.get(r)).unwrap_or(""),
+        let raw = self.raw_value(source).unwrap_or("");
+        if !self.value_encoded {
+            return raw;
         }
+        self.decoded_value
+            .get_or_init(|| decode(raw).into_owned())
+            .as_str()
+    }
+
+    /// Whether the value is empty (no decoding needed to tell: a non-empty
+    /// raw value never decodes to nothing).
+    pub fn value_is_empty(&self) -> bool {
+        self.value_range().is_none_or(|r| r.is_empty())
     }
 
     /// The raw value text (after `=`), if there is an `=`.
@@ -189,24 +216,81 @@ impl RawParam {
     }
 }
 
+/// A part of the target URL: a range of the URL text when the text is
+/// already in normal form (the usual case, no copy), else its own string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    In(Range<usize>),
+    Own(String),
+    Static(&'static str),
+}
+
 /// The target URL's parts that conditions can test.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Target {
     /// The URL exactly as given (surrounding whitespace trimmed).
-    pub url: String,
+    url: String,
+    scheme: Piece,
+    host: Piece,
+    port: Option<u16>,
+    path: Piece,
+    /// Where the query (after `?`, before `#`) is in `url`.
+    query: Option<Range<usize>>,
+}
+
+impl Target {
+    /// No URL at all (a `form_post` callback).
+    pub(crate) fn empty() -> Self {
+        Self {
+            url: String::new(),
+            scheme: Piece::Static(""),
+            host: Piece::Static(""),
+            port: None,
+            path: Piece::Static(""),
+            query: None,
+        }
+    }
+
+    fn part<'s>(&'s self, part: &'s Piece) -> &'s str {
+        match part {
+            Piece::In(r) => self.url.get(r.clone()).unwrap_or(""),
+            Piece::Own(s) => s,
+            Piece::Static(s) => s,
+        }
+    }
+
+    /// The URL exactly as given (surrounding whitespace trimmed).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// The scheme, lower-case.
-    pub scheme: String,
+    pub fn scheme(&self) -> &str {
+        self.part(&self.scheme)
+    }
+
     /// The host, lower-case, IDNA-encoded, without a trailing dot.
-    pub host: String,
+    pub fn host(&self) -> &str {
+        self.part(&self.host)
+    }
+
     /// The explicit port or the scheme's default.
-    pub port: Option<u16>,
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+
     /// The path as the URL parser normalised it, with percent-encoded
     /// unreserved characters decoded and other escapes upper-cased (RFC 3986
     /// §6.2.2.1–2), so `/v2%2E0/` matches like `/v2.0/`. Used for matching
     /// only: the output keeps the path exactly as given.
-    pub path: String,
-    /// Where the query (after `?`, before `#`) is in `url`.
-    pub query: Option<Range<usize>>,
+    pub fn path(&self) -> &str {
+        self.part(&self.path)
+    }
+
+    /// Where the query (after `?`, before `#`) is in [`Target::url`].
+    pub fn query(&self) -> Option<Range<usize>> {
+        self.query.clone()
+    }
 }
 
 /// A request to rewrite: an authorize URL or a token body.
@@ -215,7 +299,7 @@ pub struct Request {
     pub(crate) kind: Kind,
     pub(crate) target: Target,
     pub(crate) body: Option<String>,
-    pub(crate) params: Vec<RawParam>,
+    pub(crate) params: RawParams,
     /// The limits it was read with; they also cap what rules may write.
     pub(crate) limits: Limits,
 }
@@ -270,7 +354,7 @@ impl Request {
 
     /// The host used for provider matching.
     pub fn host(&self) -> &str {
-        &self.target.host
+        self.target.host()
     }
 
     /// Every parameter as the engine read it, in order: `(name, value)`,
@@ -319,10 +403,10 @@ impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Target")
             .field("url", &redact::Url(&self.url))
-            .field("scheme", &self.scheme)
-            .field("host", &self.host)
+            .field("scheme", &self.scheme())
+            .field("host", &self.host())
             .field("port", &self.port)
-            .field("path", &self.path)
+            .field("path", &self.path())
             .field("query", &self.query)
             .finish()
     }
@@ -338,7 +422,7 @@ impl fmt::Debug for RawParam {
             .field("decoded_name", &self.decoded_name)
             .field(
                 "decoded_value",
-                &redact::Secret(self.decoded_value.as_deref()),
+                &redact::Secret(self.decoded_value.get().map(String::as_str)),
             )
             .finish()
     }
@@ -356,29 +440,149 @@ pub(crate) fn parse_target(url: &str, limits: &Limits) -> Result<Target, Request
     }
     // The WHATWG parser silently deletes tabs and newlines; refusing them
     // keeps the text we edit identical to the URL we matched.
-    if let Some(offset) = url.bytes().position(|b| b.is_ascii_control()) {
+    if let Some(offset) = first_control(url.as_bytes()) {
         return Err(RequestError::ControlCharacter { offset });
     }
     // Neither authority nor path can hold a raw `?` or `#`, so the first of
-    // each in the text are the ones a URL parser uses. The URL parser only
-    // sees the part before them (the query is ours to read, byte for byte),
-    // which also spares it re-encoding a long query.
-    let end = url.find('#').unwrap_or(url.len());
-    let query_start = url.get(..end).and_then(|head| head.find('?'));
-    let head = url.get(..query_start.unwrap_or(end)).unwrap_or(url);
+    // each in the text are the ones a URL parser uses. Only the part before
+    // them is read as a URL: the query is ours to read, byte for byte.
+    let bytes = url.as_bytes();
+    let first = first_byte(
+        bytes,
+        |w| has_byte(w, b'#') | has_byte(w, b'?'),
+        |b| b == b'#' || b == b'?',
+    );
+    let (question, hash) = match first {
+        Some(q) if bytes.get(q) == Some(&b'?') => {
+            let after = bytes.get(q..).unwrap_or(&[]);
+            let hash = first_byte(after, |w| has_byte(w, b'#'), |b| b == b'#');
+            (Some(q), hash.map(|h| q + h))
+        }
+        other => (None, other),
+    };
+    let end = hash.unwrap_or(url.len());
+    let head = url.get(..question.unwrap_or(end)).unwrap_or(url);
+    let query = question.map(|q| q + 1..end);
+    let (scheme, host, port, path) = match fast_head(head) {
+        Some(parts) => parts,
+        None => url_crate_head(head)?,
+    };
+    Ok(Target {
+        url: url.to_string(),
+        scheme,
+        host,
+        port,
+        path,
+        query,
+    })
+}
+
+/// The parts of a URL head (before `?`/`#`) as the `url` crate reads them.
+type Head = (Piece, Piece, Option<u16>, Piece);
+
+/// The usual head, `https://host[:port]/path` in normal form, read without
+/// the `url` crate: a lower-case ASCII host name (no IDNA label, no IP
+/// address, no trailing dot), a port of at most five digits, and a path of
+/// characters the URL parser keeps as they are, with no `%` escape and no
+/// `.`/`..` segment. Anything else is `None`, and the `url` crate reads
+/// it; the property test in this module checks both agree.
+fn fast_head(head: &str) -> Option<Head> {
+    let (scheme, rest, default_port) = if let Some(rest) = head.strip_prefix("https://") {
+        ("https", rest, 443)
+    } else if let Some(rest) = head.strip_prefix("http://") {
+        ("http", rest, 80)
+    } else {
+        return None;
+    };
+    let start = head.len() - rest.len();
+    let slash = rest.bytes().position(|b| b == b'/')?;
+    let authority = rest.get(..slash)?;
+    let path = rest.get(slash..)?;
+    let (host, port) = match authority.bytes().position(|b| b == b':') {
+        Some(colon) => {
+            let port = authority.get(colon + 1..)?;
+            if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (authority.get(..colon)?, port.parse::<u16>().ok()?)
+        }
+        None => (authority, default_port),
+    };
+    if !plain_host(host) || !plain_path(path) {
+        return None;
+    }
+    let host_range = start..start + host.len();
+    let path_range = start + slash..head.len();
+    Some((
+        Piece::Static(scheme),
+        Piece::In(host_range),
+        Some(port),
+        Piece::In(path_range),
+    ))
+}
+
+/// Lower-case LDH labels, none empty, none an IDNA (`xn--`) label, the last
+/// one starting with a letter (so it is no IPv4 address in any notation).
+fn plain_host(host: &str) -> bool {
+    let bytes = host.as_bytes();
+    let mut label_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' => {}
+            b'-' => {
+                if bytes.get(label_start..i + 1) == Some(b"xn-".as_slice()) {
+                    return false;
+                }
+            }
+            b'.' if i > label_start => label_start = i + 1,
+            _ => return false,
+        }
+    }
+    bytes
+        .get(label_start)
+        .is_some_and(|b| b.is_ascii_lowercase())
+}
+
+/// A path the URL parser leaves byte for byte: unreserved characters,
+/// sub-delimiters, `:`, `@` and `/`, no escape, no dot segment.
+fn plain_path(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut segment_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'/' => {
+                if is_dot_segment(bytes.get(segment_start..i)) {
+                    return false;
+                }
+                segment_start = i + 1;
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => {}
+            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+'
+            | b',' | b';' | b'=' | b':' | b'@' => {}
+            _ => return false,
+        }
+    }
+    !is_dot_segment(bytes.get(segment_start..))
+}
+
+fn is_dot_segment(segment: Option<&[u8]>) -> bool {
+    matches!(segment, Some(b".") | Some(b".."))
+}
+
+/// Any other head, read by the `url` crate.
+fn url_crate_head(head: &str) -> Result<Head, RequestError> {
     let parsed = Url::parse(head).map_err(|e| RequestError::InvalidUrl {
         reason: e.to_string(),
     })?;
     let host = parsed.host_str().ok_or(RequestError::NoHost)?;
-    let query = query_start.map(|q| q + 1..end);
-    Ok(Target {
-        url: url.to_string(),
-        scheme: parsed.scheme().to_string(),
-        host: normalize_host(host.trim_start_matches('[').trim_end_matches(']')),
-        port: parsed.port_or_known_default(),
-        path: normalize_path(parsed.path()),
-        query,
-    })
+    Ok((
+        Piece::Own(parsed.scheme().to_string()),
+        Piece::Own(normalize_host(
+            host.trim_start_matches('[').trim_end_matches(']'),
+        )),
+        parsed.port_or_known_default(),
+        Piece::Own(normalize_path(parsed.path())),
+    ))
 }
 
 /// RFC 3986 §6.2.2.1–2 normalisation of a path for matching: `%XX` for an
@@ -431,13 +635,15 @@ fn hex(b: u8) -> Option<u8> {
         .and_then(|d| u8::try_from(d).ok())
 }
 
-/// Splits `source` on `&` into raw parameters, decoding names and values.
+/// Splits `source` on `&` into raw parameters (offsets), noting which
+/// names and values need decoding: names that do are decoded now (rare),
+/// values only when something reads them.
 /// `what` is `query` or `body` (a body is held to `max_body_bytes`).
 pub(crate) fn parse_params(
     source: &str,
     what: Part,
     limits: &Limits,
-) -> Result<Vec<RawParam>, RequestError> {
+) -> Result<RawParams, RequestError> {
     if what == Part::Body && source.len() > limits.max_body_bytes {
         return Err(RequestError::TooLarge {
             what,
@@ -445,13 +651,31 @@ pub(crate) fn parse_params(
             limit: limits.max_body_bytes,
         });
     }
-    if let Some(offset) = source.bytes().position(|b| b.is_ascii_control()) {
+    if source.is_empty() {
+        return Ok(RawParams::new());
+    }
+    if let Some(offset) = first_control(source.as_bytes()) {
         return Err(RequestError::ControlCharacter { offset });
     }
-    if source.is_empty() {
-        return Ok(Vec::new());
+    let mut params = RawParams::new();
+    let bytes = source.as_bytes();
+    let mut start = 0;
+    let mut eq = None;
+    let mut count = 1;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'&' => {
+                if count <= limits.max_params {
+                    params.push(raw_param(source, start..i, eq));
+                }
+                count += 1;
+                start = i + 1;
+                eq = None;
+            }
+            b'=' if eq.is_none() => eq = Some(i),
+            _ => {}
+        }
     }
-    let count = source.bytes().filter(|&b| b == b'&').count() + 1;
     if count > limits.max_params {
         return Err(RequestError::TooManyParams {
             what,
@@ -459,42 +683,127 @@ pub(crate) fn parse_params(
             limit: limits.max_params,
         });
     }
-    let mut params = Vec::with_capacity(count);
-    let mut start = 0;
-    for piece in source.split('&') {
-        let end = start + piece.len();
-        let eq = piece.find('=');
-        let (name, value) = match eq {
-            Some(i) => (
-                piece.get(..i).unwrap_or(""),
-                piece.get(i + 1..).unwrap_or(""),
-            ),
-            None => (piece, ""),
-        };
-        // Most names and values need no decoding: keep only the ones that do.
-        let owned = |raw: &str| match decode(raw) {
-            Cow::Owned(s) => Some(s),
-            Cow::Borrowed(_) => None,
-        };
-        params.push(RawParam {
-            segment: start..end,
-            eq: eq.map(|i| start + i),
-            decoded_name: owned(name),
-            decoded_value: owned(value),
-        });
-        start = end + 1;
-    }
+    params.push(raw_param(source, start..bytes.len(), eq));
     Ok(params)
 }
 
+/// A request's parameters: inline up to a dozen (most requests), so
+/// reading one needs no allocation for them.
+pub(crate) type RawParams = SmallVec<[RawParam; 12]>;
+
+/// The parameter `segment` of `source`, with its first `=` at `eq`.
+fn raw_param(source: &str, segment: Range<usize>, eq: Option<usize>) -> RawParam {
+    let name = source
+        .get(segment.start..eq.unwrap_or(segment.end))
+        .unwrap_or("");
+    let value = eq
+        .and_then(|e| source.get(e + 1..segment.end))
+        .unwrap_or("");
+    RawParam {
+        segment,
+        eq,
+        // Names that need decoding are rare: decode them now.
+        decoded_name: needs_decoding(name).then(|| decode(name).into_owned()),
+        value_encoded: needs_decoding(value),
+        decoded_value: OnceLock::new(),
+    }
+}
+
+/// Whether form decoding would change `s` (it has a `+` or `%`).
+fn needs_decoding(s: &str) -> bool {
+    first_byte(
+        s.as_bytes(),
+        |w| has_byte(w, b'+') | has_byte(w, b'%'),
+        |b| b == b'+' || b == b'%',
+    )
+    .is_some()
+}
+
+/// The offset of the first ASCII control character.
+fn first_control(bytes: &[u8]) -> Option<usize> {
+    first_byte(
+        bytes,
+        |w| has_less(w, 0x20) | has_byte(w, 0x7f),
+        |b| b.is_ascii_control(),
+    )
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether some byte of `w` is `b` (exact: a borrow starts only at a zero
+/// byte of `w ^ b…b`).
+fn has_byte(w: u64, b: u8) -> bool {
+    let x = w ^ (ONES * u64::from(b));
+    x.wrapping_sub(ONES) & !x & HIGHS != 0
+}
+
+/// Whether some byte of `w` is below `n` (`n` ≤ 128).
+fn has_less(w: u64, n: u8) -> bool {
+    w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS != 0
+}
+
+/// The offset of the first byte `byte` accepts, testing eight bytes at a
+/// time with `word` (which must say whether any of them would be accepted)
+/// and looking at single bytes only in a word that has one: a request is
+/// scanned at well under one instruction per byte.
+fn first_byte(
+    bytes: &[u8],
+    word: impl Fn(u64) -> bool,
+    byte: impl Fn(u8) -> bool,
+) -> Option<usize> {
+    let mut words = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in words.by_ref() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        if word(u64::from_le_bytes(w)) {
+            return chunk.iter().position(|&b| byte(b)).map(|i| offset + i);
+        }
+        offset += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| byte(b))
+        .map(|i| offset + i)
+}
+
 /// Form decoding: `+` is a space, `%XX` a byte; invalid UTF-8 becomes U+FFFD.
+/// One pass into a buffer the size of the input (decoding never grows it).
 pub fn decode(s: &str) -> Cow<'_, str> {
     if !s.contains(['+', '%']) {
         return Cow::Borrowed(s);
     }
-    if !s.contains('+') {
-        return percent_decode_str(s).decode_utf8_lossy();
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let byte = match (bytes.get(i + 1), bytes.get(i + 2)) {
+                    (Some(&h), Some(&l)) => hex(h).zip(hex(l)).map(|(h, l)| (h << 4) | l),
+                    _ => None,
+                };
+                match byte {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            _ => out.push(b),
+        }
+        i += 1;
     }
-    let spaced = s.replace('+', " ");
-    Cow::Owned(percent_decode_str(&spaced).decode_utf8_lossy().into_owned())
+    match String::from_utf8(out) {
+        Ok(s) => Cow::Owned(s),
+        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    }
 }
+
+#[cfg(test)]
+#[path = "request_tests.rs"]
+mod tests;
