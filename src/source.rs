@@ -12,6 +12,7 @@ use crate::syntax::{LineCol, LineIndex, Span, SyntaxError};
 
 /// One loaded policy file.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SourceFile {
     /// Its name as shown in diagnostics (a path, or `builtin/NAME` for the embedded library).
     pub name: Arc<str>,
@@ -164,6 +165,7 @@ impl fmt::Display for Location {
 
 /// What went wrong, before or after parsing.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The file did not parse.
     #[error(transparent)]
@@ -188,6 +190,7 @@ pub enum ErrorKind {
 /// always [`Level::Error`]) or a lint finding at its configured level. One
 /// model for both, so every front end reports them alike.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PolicyDiagnostic {
     /// What went wrong.
     pub error: ErrorKind,

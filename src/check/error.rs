@@ -5,6 +5,7 @@ use thiserror::Error;
 
 /// A policy that parsed but cannot be loaded.
 #[derive(Debug, Clone, Error, Diagnostic, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CheckError {
     /// A section name that is not `authorize`, `token` or `callback`.
     #[error("unknown section `{name}`")]

@@ -5,6 +5,7 @@ use thiserror::Error;
 
 /// A file that could not be parsed.
 #[derive(Debug, Clone, Error, Diagnostic, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SyntaxError {
     /// The text does not follow the grammar.
     #[error("expected {expected}, found {found}")]

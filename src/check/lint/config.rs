@@ -15,6 +15,7 @@ pub const CONFIG_FILE: &str = ".policyc.json";
 
 /// Lint levels chosen by the operator; rules not listed keep their default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Config {
     levels: HashMap<&'static str, Level>,
 }
@@ -33,6 +34,7 @@ struct RawConfig {
     code(config::E001),
     help("the config is {{\"lints\": {{\"L001\": \"allow\" | \"warn\" | \"error\", …}}}}; codes and names are listed in docs/lints.md")
 )]
+#[non_exhaustive]
 pub struct ConfigError {
     /// The file.
     pub path: String,
@@ -42,6 +44,18 @@ pub struct ConfigError {
     pub column: usize,
     /// What is wrong.
     pub message: String,
+}
+
+impl ConfigError {
+    /// A config file that could not be read at all (reported at 1:1).
+    pub fn unreadable(path: &str, error: &std::io::Error) -> Self {
+        ConfigError {
+            path: path.to_string(),
+            line: 1,
+            column: 1,
+            message: format!("cannot read: {error}"),
+        }
+    }
 }
 
 impl Config {

@@ -11,6 +11,7 @@ use crate::syntax::Span;
 
 /// A secondary location: another part of the same policy involved.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Related {
     /// Index of the file in the sources given to [`crate::Policy::analyze`].
     pub file: usize,
@@ -22,6 +23,7 @@ pub struct Related {
 
 /// What a lint rule found, at its level (allowed findings are never made).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LintFinding {
     /// The rule; `None` for the note that an analysis ran out of budget.
     pub(crate) rule: Option<&'static LintRule>,
@@ -112,6 +114,7 @@ impl std::error::Error for LintFinding {}
 /// A related place in another file, shown as its own note (an advice with
 /// that file's text underlined).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RelatedNote {
     message: String,
     src: NamedSource<IndexedText>,

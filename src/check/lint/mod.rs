@@ -73,6 +73,7 @@ impl Level {
 
 /// A lint rule: its stable code and name, default level and summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LintRule {
     /// Stable code, e.g. `L001` (an anchor in docs/lints.md).
     pub code: &'static str,

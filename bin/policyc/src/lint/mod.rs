@@ -285,12 +285,8 @@ fn load_config(explicit: Option<&Path>, dirs: &[PathBuf]) -> Result<Config, lint
     let mut config = Config::default();
     for path in paths {
         let name = path.display().to_string();
-        let text = crate::common::read_text(&path).map_err(|e| lint::ConfigError {
-            path: name.clone(),
-            line: 1,
-            column: 1,
-            message: format!("cannot read: {e}"),
-        })?;
+        let text = crate::common::read_text(&path)
+            .map_err(|e| lint::ConfigError::unreadable(&name, &e))?;
         config.merge(&Config::parse(&name, &text)?);
     }
     Ok(config)
