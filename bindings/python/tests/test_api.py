@@ -168,3 +168,23 @@ def test_overlay_sources(builtin):
     assert builtin.apply(Request.authorize(url)).provider is None
     assert [layer.name for layer in layered.layers] == ["builtin", "acme"]
     assert layered.revision != builtin.revision
+
+
+def test_stubs_match_the_module():
+    # Every class and member the type stubs promise exists at run time, and
+    # every public class is in the stubs.
+    import ast
+    from pathlib import Path
+
+    import oauth_policy
+
+    stub = Path(oauth_policy.__file__).with_name("__init__.pyi")
+    tree = ast.parse(stub.read_text())
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    assert set(classes) == set(oauth_policy.__all__)
+    for name, node in classes.items():
+        cls = getattr(oauth_policy, name)
+        for member in node.body:
+            if isinstance(member, ast.FunctionDef) and not issubclass(cls, Exception):
+                assert hasattr(cls, member.name), f"{name}.{member.name}"
+    assert (Path(oauth_policy.__file__).parent / "py.typed").exists()
