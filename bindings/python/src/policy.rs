@@ -88,10 +88,8 @@ impl Policy {
         sources: Vec<(String, String)>,
     ) -> PyResult<Self> {
         let loaded = py.detach(|| {
-            self.inner.with_overlay_sources(
-                layer,
-                sources.iter().map(|(n, t)| (n.as_str(), t.as_str())),
-            )
+            self.inner
+                .with_overlay_sources(layer, sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
         });
         loaded
             .map(|inner| Self { inner })

@@ -139,10 +139,7 @@ pub struct Change {
 #[pymethods]
 impl Change {
     fn __repr__(&self) -> String {
-        format!(
-            "<Change {} {} by {}>",
-            self.action, self.param, self.rule
-        )
+        format!("<Change {} {} by {}>", self.action, self.param, self.rule)
     }
 }
 
@@ -461,12 +458,17 @@ impl From<&oauth_policy::Layer> for Layer {
 #[pymethods]
 impl Layer {
     fn __repr__(&self) -> String {
-        format!("<Layer {} {} ({} files)>", self.name, self.revision, self.files)
+        format!(
+            "<Layer {} {} ({} files)>",
+            self.name, self.revision, self.files
+        )
     }
 }
 
 /// The library's expectations for `classify`, from the keyword arguments.
-#[allow(clippy::too_many_arguments)]
+// Assigned field by field: `Expectations` is to become `#[non_exhaustive]`,
+// which rules out a struct literal outside the library.
+#[allow(clippy::too_many_arguments, clippy::field_reassign_with_default)]
 pub fn expectations(
     provider: Option<String>,
     authorize_url: Option<String>,
