@@ -78,6 +78,17 @@ def check_rewrite(case, request, out):
         got = out.body if out.body is not None else out.url
         if got != expect["output"]:
             failures.append(f"output: expected {expect['output']}, got {got}")
+    # A side that does not parse (control characters: the engine refuses
+    # them) cannot be compared: that is the case's failure, never an empty
+    # list that would make `drop` pass vacuously.
+    unparsable = [
+        f"the {side} parameters do not parse: control character at position {i}"
+        for side, text in (("input", before), ("output", after))
+        for i in [next((i for i, ch in enumerate(text) if ord(ch) < 0x20 or ord(ch) == 0x7F), None)]
+        if i is not None
+    ]
+    if unparsable:
+        return failures + unparsable
     before, after = pieces(before), pieces(after)
     drop, set_, keep = expect.get("drop", []), expect.get("set", {}), expect.get("keep", [])
     for name in drop:

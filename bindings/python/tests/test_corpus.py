@@ -75,3 +75,19 @@ def test_a_wrong_expectation_fails(builtin):
     failures = run_case(builtin, kind, wrong)
     assert any(f.startswith("provider:") for f in failures)
     assert any("client_id" in f for f in failures)
+
+
+def test_unparsable_output_is_a_failure(builtin):
+    # A token case whose body the oracle cannot split is a failure, not a
+    # vacuous pass of `drop`.
+    from support import check_rewrite
+
+    class Out:
+        provider = None
+        denied = None
+        url = "https://a.example/t"
+        body = "a=1\x01&resource=x"
+
+    case = {"provider": "generic", "body": "a=1", "expect": {"drop": ["resource"]}}
+    failures = check_rewrite(case, None, Out())
+    assert any("do not parse" in f for f in failures)
