@@ -16,6 +16,8 @@ pub mod compile;
 pub mod eval;
 mod policy;
 pub mod source;
+#[cfg(feature = "watch")]
+pub mod store;
 mod suggest;
 pub mod syntax;
 pub mod testing;
@@ -34,4 +36,6 @@ pub use policy::{
     is_policy_file, read_overlay, read_sources, Layer, LoadError, Policy, MAX_FILE_BYTES,
 };
 pub use source::{IndexedText, Location, PolicyDiagnostic, SourceFile};
+#[cfg(feature = "watch")]
+pub use store::PolicyStore;
 pub use vocab::{Category, Kind};

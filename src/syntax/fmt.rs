@@ -1,7 +1,7 @@
 //! The canonical layout of a policy file (`policyc fmt`), every comment kept.
 //!
 //! The AST has no comments (the grammar's `COMMENT` rule is silent), so they
-//! are recovered from the text by [`lex`] and put back by position while the
+//! are recovered from the text by [`lex()`] and put back by position while the
 //! AST is printed: comments on their own lines stay before the item they
 //! preceded, comments at the end of a line stay at the end of that line.
 //! Words and literals are printed exactly as written; only layout changes:

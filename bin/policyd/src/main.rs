@@ -16,20 +16,18 @@ mod redact;
 mod reload;
 mod server;
 mod state;
-mod watch;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use oauth_policy::Policy;
+use oauth_policy::store::PolicyStore;
 use tokio::signal::unix::{signal, Signal, SignalKind};
-use tokio::sync::mpsc;
 
 use crate::cli::Args;
 use crate::decision_log::DecisionLog;
 use crate::metrics::Metrics;
-use crate::state::{AppState, Source};
+use crate::state::AppState;
 
 /// Exit code when the daemon cannot start (bad flags use clap's 2).
 const EXIT_START: u8 = 1;
@@ -55,21 +53,17 @@ fn main() -> ExitCode {
     runtime.block_on(run(args))
 }
 
-/// Loads the initial policy, or explains why it cannot.
-fn initial(args: &Args, source: &Source) -> Result<Policy, ExitCode> {
-    for dir in source.dirs() {
+/// Loads the initial policy and starts watching (the library's
+/// `PolicyStore`), or explains why it cannot.
+fn initial(args: &Args, metrics: &Arc<Metrics>) -> Result<PolicyStore, ExitCode> {
+    for dir in reload::dirs(args) {
         if !dir.is_dir() {
             tracing::error!(path = %dir.display(), "--policies and --overlay take a directory of .policy files");
             return Err(ExitCode::from(EXIT_START));
         }
     }
-    let loaded = if source.reloads() {
-        reload::load(source, args.debounce)
-    } else {
-        Policy::try_builtin()
-    };
-    match loaded {
-        Ok(policy) => Ok(policy),
+    match reload::builder(args, Arc::clone(metrics)).build() {
+        Ok(store) => Ok(store),
         Err(e) => {
             eprintln!("{}", reload::render(&e));
             tracing::error!("the initial policy does not load; not starting");
@@ -79,31 +73,20 @@ fn initial(args: &Args, source: &Source) -> Result<Policy, ExitCode> {
 }
 
 async fn run(args: Args) -> ExitCode {
-    // Watch before loading, so no change can fall between the two.
-    let (tx, rx) = mpsc::channel(1);
-    let source = Source {
-        base: args.policies.clone(),
-        overlays: args.overlays.clone(),
-    };
-    let watches: Vec<_> = source
-        .dirs()
-        .map(|dir| {
-            let w = (!args.no_watch && dir.is_dir())
-                .then(|| watch::start_watch(dir, tx.clone()))
-                .flatten();
-            (dir.clone(), w)
-        })
-        .collect();
-    let policy = match initial(&args, &source) {
-        Ok(policy) => policy,
+    // The store watches before it loads, so no change can fall between the
+    // two; its hook counts every reload round in these metrics.
+    let metrics = Arc::new(Metrics::new());
+    let store = match initial(&args, &metrics) {
+        Ok(store) => store,
         Err(code) => return code,
     };
-    let layers = source.layer_names().join(" + ");
-    if source.reloads() {
+    let policy = store.current();
+    if store.reloads() {
+        let layers: Vec<String> = policy.layers().iter().map(|l| l.name.clone()).collect();
         tracing::info!(
             revision = policy.revision(),
             files = policy.files().len(),
-            layers,
+            layers = layers.join(" + "),
             "serving policies; watching their directories"
         );
     } else {
@@ -113,7 +96,6 @@ async fn run(args: Args) -> ExitCode {
             "no --policies or --overlay given: serving the embedded default library (it never reloads)"
         );
     }
-    let metrics = Metrics::new();
     let log = match &args.decision_log {
         None => DecisionLog::disabled(),
         Some(path) => match DecisionLog::open(path, metrics.log_dropped_counter()) {
@@ -125,8 +107,8 @@ async fn run(args: Args) -> ExitCode {
         },
     };
     let state = Arc::new(AppState::new(
-        policy,
-        source.clone(),
+        store,
+        args.policies.clone(),
         args.on_reload_error,
         metrics,
         log,
@@ -144,25 +126,7 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::from(EXIT_START);
         }
     };
-    if source.reloads() {
-        tokio::spawn(reload::Reloader::new(state.clone(), source.clone(), args.debounce).run(rx));
-        // One watch (and rescan) per directory; the reloader coalesces them
-        // and always re-reads every layer.
-        for (dir, watch) in watches {
-            watch::spawn(
-                watch::WatchConfig {
-                    dir,
-                    watch: !args.no_watch,
-                    rescan_interval: args.rescan_interval,
-                },
-                watch,
-                tx.clone(),
-            );
-        }
-        watch::spawn_sighup(Some(tx));
-    } else {
-        watch::spawn_sighup(None);
-    }
+    reload::spawn_sighup(state.clone());
 
     let config = server::Config {
         header_read_timeout: args.header_read_timeout,

@@ -124,9 +124,9 @@ fn finish(
 
 /// The policy to decide with, or 503 when fail-closed.
 fn serving(state: &AppState) -> Result<Arc<Served>, ApiError> {
-    let current = state.current.load();
+    let current = state.store.status();
     if current.serving {
-        Ok(current.served.clone())
+        Ok(current)
     } else {
         Err(ApiError::unavailable())
     }

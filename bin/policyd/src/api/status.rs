@@ -9,7 +9,10 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::state::{rfc3339, AppState, ReloadCounts, ReloadStatus};
+use oauth_policy::store::{ErrorSummary, ReloadCounts, ReloadResult, StoreStatus};
+
+use crate::reload::{render, trigger_name};
+use crate::state::{rfc3339, AppState};
 
 #[derive(Serialize)]
 struct FileView<'a> {
@@ -32,15 +35,68 @@ struct PolicyView<'a> {
     on_reload_error: &'static str,
     serving: bool,
     stale: bool,
-    last_reload: &'a ReloadStatus,
-    reloads: ReloadCounts,
+    last_reload: LastReloadView<'a>,
+    reloads: CountsView,
+}
+
+/// The newest reload attempt.
+#[derive(Serialize)]
+struct LastReloadView<'a> {
+    /// `initial`, `ok`, `unchanged` or `failed`.
+    result: &'static str,
+    /// `startup`, `watch`, `watch_rescan`, `periodic`, `sighup`.
+    trigger: &'static str,
+    /// When it finished.
+    at: String,
+    /// The miette diagnostics, rendered without colour (failures only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diagnostics: Option<String>,
+    /// The same errors, one object each (failures only).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [ErrorSummary],
+}
+
+/// Reload attempt totals.
+#[derive(Serialize)]
+struct CountsView {
+    /// New revisions swapped in.
+    ok: u64,
+    /// Attempts that found the serving revision.
+    unchanged: u64,
+    /// Attempts that failed (a failure seen again unchanged is counted once).
+    failed: u64,
+}
+
+impl CountsView {
+    fn of(c: &ReloadCounts) -> Self {
+        Self {
+            ok: c.swapped,
+            unchanged: c.unchanged,
+            failed: c.failed,
+        }
+    }
+}
+
+fn last_reload(s: &StoreStatus) -> LastReloadView<'_> {
+    let r = &s.last_reload;
+    LastReloadView {
+        result: match r.result {
+            ReloadResult::Initial => "initial",
+            ReloadResult::Swapped => "ok",
+            ReloadResult::Unchanged => "unchanged",
+            _ => "failed",
+        },
+        trigger: trigger_name(r.trigger),
+        at: rfc3339(r.at),
+        diagnostics: r.error.as_deref().map(render),
+        errors: &r.errors,
+    }
 }
 
 /// `GET /v1/policy`: what is served, and how the newest reload went.
 pub async fn policy(State(state): State<Arc<AppState>>) -> Response {
-    let current = state.current.load();
-    let served = &current.served;
-    let (source, directory) = match &state.source.base {
+    let served = state.store.status();
+    let (source, directory) = match &state.base {
         None => ("builtin", None),
         Some(d) => ("directory", Some(d.display().to_string())),
     };
@@ -62,10 +118,10 @@ pub async fn policy(State(state): State<Arc<AppState>>) -> Response {
             .collect(),
         providers: served.policy.providers().collect(),
         on_reload_error: state.mode.as_str(),
-        serving: current.serving,
-        stale: current.stale,
-        last_reload: &current.last_reload,
-        reloads: current.counts,
+        serving: served.serving,
+        stale: served.stale,
+        last_reload: last_reload(&served),
+        reloads: CountsView::of(&served.counts),
     };
     Json(view).into_response()
 }
@@ -80,8 +136,8 @@ pub async fn livez() -> Response {
 /// of rotation would turn one bad file into an outage), 503 `unavailable`
 /// when fail-closed has stopped decisions.
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    let current = state.current.load();
-    let revision = current.served.policy.revision();
+    let current = state.store.status();
+    let revision = current.policy.revision();
     let (code, status, detail) = match (current.serving, current.stale) {
         (true, false) => (StatusCode::OK, "ready", None),
         (true, true) => (

@@ -3,35 +3,35 @@
 //! A file rewritten in place is first truncated, then written: a reader in
 //! between sees it empty (which is a valid policy with no rules) or cut
 //! short. So a directory is only taken when two reads, `settle` apart,
-//! agree (and no file event came meanwhile, see `Reloader`), and never
+//! agree (and no file event came meanwhile, see the worker), and never
 //! while a served file is empty; otherwise it is retried after the next
 //! quiet period. A writer that pauses mid-file, past the empty state, for
 //! longer than that cannot be told from a finished one: deployers must
-//! rename complete files into place (docs/daemon.md, "Writing policy files").
+//! rename complete files into place (docs/embedding.md).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauth_policy::{LoadError, Policy, SourceFile};
-
-use crate::state::Source;
+use super::source::Source;
+use crate::policy::{LoadError, Policy};
+use crate::source::SourceFile;
 
 /// How many times a changing directory is re-read (each after a quiet
 /// period) before the round gives up and waits for the next trigger.
-pub const TRIES: u32 = 10;
+pub(crate) const TRIES: u32 = 10;
 
 /// The gap between the two reads of a round: a quarter of the debounce.
-pub fn settle(debounce: Duration) -> Duration {
+pub(crate) fn settle(debounce: Duration) -> Duration {
     debounce / 4
 }
 
-/// One read of the directory, comparable with another.
-pub type Read = Result<Vec<SourceFile>, LoadError>;
+/// One read of the directories, comparable with another.
+pub(crate) type Read = Result<Vec<SourceFile>, LoadError>;
 
 /// What a read found, for comparing two reads: every name and text, or the
 /// error (its message and each located error's place and message).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fingerprint {
+pub(crate) enum Fingerprint {
     /// The files read: layer, name, text.
     Files(Vec<(usize, Arc<str>, Arc<str>)>),
     /// Why it could not be read.
@@ -39,7 +39,7 @@ pub enum Fingerprint {
 }
 
 /// The fingerprint of a read.
-pub fn fingerprint(read: &Read) -> Fingerprint {
+pub(crate) fn fingerprint(read: &Read) -> Fingerprint {
     match read {
         Ok(files) => Fingerprint::Files(
             files
@@ -59,7 +59,7 @@ pub fn fingerprint(read: &Read) -> Fingerprint {
 }
 
 /// Whether two reads saw the same names and texts.
-pub fn same_files(a: &[SourceFile], b: &[SourceFile]) -> bool {
+pub(crate) fn same_files(a: &[SourceFile], b: &[SourceFile]) -> bool {
     a.len() == b.len()
         && a.iter()
             .zip(b)
@@ -68,7 +68,7 @@ pub fn same_files(a: &[SourceFile], b: &[SourceFile]) -> bool {
 
 /// Reads every layer twice, `settle` apart: the second read if both agree,
 /// else `None` (someone is writing).
-pub fn read_twice(source: &Source, settle: Duration) -> Option<Read> {
+pub(crate) fn read_twice(source: &Source, settle: Duration) -> Option<Read> {
     let first = source.read();
     std::thread::sleep(settle);
     let second = source.read();
@@ -77,22 +77,20 @@ pub fn read_twice(source: &Source, settle: Duration) -> Option<Read> {
 
 /// The initial load: the same stable read as a reload, retried `TRIES`
 /// times; a directory that never holds still is loaded as last read (the
-/// daemon must start with something, and a torn file most likely fails).
-pub fn load(source: &Source, debounce: Duration) -> Result<Policy, LoadError> {
+/// caller must start with something, and a torn file most likely fails).
+pub(crate) fn load(source: &Source, debounce: Duration) -> Result<Policy, LoadError> {
     for _ in 1..TRIES {
         if let Some(read) = read_twice(source, settle(debounce)) {
             return source.compile(read?);
         }
-        tracing::info!("the policy files are changing; waiting for them to settle");
         std::thread::sleep(debounce);
     }
-    tracing::warn!("the policy files kept changing; loading them as they are");
     source.compile(source.read()?)
 }
 
 /// Whether `next` drops more than half of the providers `serving` has: far
 /// more often a truncated or half-deployed file than an intent.
-pub fn removes_most(serving: &Policy, next: &Policy) -> Option<(usize, usize)> {
+pub(crate) fn removes_most(serving: &Policy, next: &Policy) -> Option<(usize, usize)> {
     let before: Vec<&str> = serving.providers().collect();
     let kept: Vec<&str> = next.providers().collect();
     let removed = before.iter().filter(|p| !kept.contains(p)).count();
@@ -103,7 +101,7 @@ pub fn removes_most(serving: &Policy, next: &Policy) -> Option<(usize, usize)> {
 /// in-place rewrite looks like between its truncation and its write, for as
 /// long as the writer takes (seconds, under disk pressure). Such a set is
 /// never loaded: to disable a file, delete it.
-pub fn emptied<'a>(serving: &Policy, next: &'a Policy) -> Option<&'a str> {
+pub(crate) fn emptied<'a>(serving: &Policy, next: &'a Policy) -> Option<&'a str> {
     next.files()
         .iter()
         .find(|f| {
@@ -119,6 +117,7 @@ pub fn emptied<'a>(serving: &Policy, next: &'a Policy) -> Option<&'a str> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
+    use super::super::source::Base;
     use super::*;
 
     fn policy(text: &str) -> Policy {
@@ -158,24 +157,15 @@ mod tests {
     fn a_directory_that_holds_still_reads_the_same_twice() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.policy"), "").unwrap();
-        let read = read_twice(
-            &Source {
-                base: Some(dir.path().to_path_buf()),
-                overlays: Vec::new(),
-            },
-            Duration::from_millis(1),
-        )
-        .unwrap();
+        let source = |d: &std::path::Path| Source {
+            base: Base::Dir(d.to_path_buf()),
+            overlays: Vec::new(),
+        };
+        let read = read_twice(&source(dir.path()), Duration::from_millis(1)).unwrap();
         assert_eq!(read.unwrap().len(), 1);
         let empty = tempfile::tempdir().unwrap();
-        assert!(read_twice(
-            &Source {
-                base: Some(empty.path().to_path_buf()),
-                overlays: Vec::new()
-            },
-            Duration::from_millis(1)
-        )
-        .unwrap()
-        .is_err());
+        assert!(read_twice(&source(empty.path()), Duration::from_millis(1))
+            .unwrap()
+            .is_err());
     }
 }
