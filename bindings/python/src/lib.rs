@@ -15,6 +15,7 @@
 
 mod errors;
 mod policy;
+mod store;
 mod types;
 
 use pyo3::prelude::*;
@@ -24,6 +25,7 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<policy::Policy>()?;
+    m.add_class::<store::PolicyStore>()?;
     m.add_class::<types::Request>()?;
     m.add_class::<types::Callback>()?;
     m.add_class::<types::Outcome>()?;

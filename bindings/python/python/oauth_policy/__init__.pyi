@@ -1,7 +1,7 @@
 """Type stubs for oauth_policy (the classes live in ``oauth_policy._native``)."""
 
 import os
-from typing import Iterable, List, Literal, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Literal, Optional, Sequence, Tuple, Union
 
 _Path = Union[str, "os.PathLike[str]"]
 
@@ -16,6 +16,7 @@ __all__ = [
     "Location",
     "Outcome",
     "Policy",
+    "PolicyStore",
     "Request",
     "RequestError",
     "Step",
@@ -274,3 +275,49 @@ class Policy:
         ``iss`` (RFC 9207); ``require_iss`` when the provider advertises it.
         ``response_mode`` (e.g. ``"fragment"``) says where the response is.
         """
+
+class PolicyStore:
+    """A policy kept current from its directories: loaded now, watched, and
+    reloaded on a background thread. A set of files that does not load never
+    replaces the served policy (keep-last-good)."""
+
+    @staticmethod
+    def watch(
+        path: _Path,
+        overlays: Sequence[_Path] = ...,
+        *,
+        debounce: float = 0.1,
+        rescan_interval: Optional[float] = 30.0,
+        file_events: bool = True,
+        on_reload_error: Literal["keep", "fail_closed"] = "keep",
+    ) -> "PolicyStore":
+        """Loads the directory ``path`` and the overlays (raising
+        :class:`LoadError` as :meth:`Policy.load` would), then watches them.
+        ``debounce``: the quiet period (seconds) that ends a burst of edits;
+        ``rescan_interval``: re-read this often even without file events
+        (``None``: never); ``file_events=False`` for filesystems without
+        inotify; ``on_reload_error="fail_closed"``: ``status["serving"]`` is
+        false while the newest files do not load."""
+    @staticmethod
+    def builtin(
+        overlays: Sequence[_Path] = ...,
+        *,
+        debounce: float = 0.1,
+        rescan_interval: Optional[float] = 30.0,
+        file_events: bool = True,
+        on_reload_error: Literal["keep", "fail_closed"] = "keep",
+    ) -> "PolicyStore":
+        """The embedded library (never changes) with watched overlays."""
+    def current(self) -> Policy:
+        """The last good policy; take it once per request."""
+    @property
+    def status(self) -> Dict[str, Any]:
+        """``revision``, ``generation`` (1 at start, +1 per swap),
+        ``loaded_at`` (Unix seconds), ``stale``, ``serving``,
+        ``last_reload`` (``result``: initial/ok/unchanged/failed,
+        ``trigger``, ``at``, ``errors``: list of dicts with code, message,
+        location, help, ``message``: the report) and ``reloads``
+        (``ok``, ``unchanged``, ``failed`` counts)."""
+    def reload_now(self) -> bool:
+        """Queues a reload (as SIGHUP does for policyd); False when nothing
+        can change."""
