@@ -105,3 +105,32 @@ def test_bad_settings(tmp_path):
         PolicyStore.watch(tmp_path, on_reload_error="ignore")
     with pytest.raises(ValueError):
         PolicyStore.watch(tmp_path, debounce=-1)
+
+
+def test_threads_read_while_reloading(tmp_path):
+    # Readers on many threads during reloads only ever see a whole policy:
+    # the old one's result or the new one's, never a mix or an error.
+    from concurrent.futures import ThreadPoolExecutor
+
+    policy_file = tmp_path / "acme.policy"
+    policy_file.write_text(POLICY.format(param="resource"))
+    store = PolicyStore.watch(tmp_path, debounce=0.02)
+    request = Request.authorize(URL)
+    allowed = {("resource",), ("audience",)}
+
+    def read(_):
+        policy = store.current()
+        return tuple(c.param for c in policy.apply(request).changes), policy.revision
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        seen = []
+        for i in range(4):
+            replace(policy_file, POLICY.format(param=["audience", "resource"][i % 2]))
+            seen += list(pool.map(read, range(200)))
+            wait_for(lambda: store.status["generation"] == i + 2, f"reload {i + 1}")
+    assert {changes for changes, _ in seen} <= allowed
+    # Each revision always gives the same result.
+    by_revision = {}
+    for changes, revision in seen:
+        by_revision.setdefault(revision, set()).add(changes)
+    assert all(len(v) == 1 for v in by_revision.values())
