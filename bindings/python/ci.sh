@@ -5,7 +5,6 @@
 # the ContextForge example's end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-start=$SECONDS
 
 cargo clippy --quiet -p oauth-policy-python -- -D warnings
 
@@ -25,4 +24,3 @@ echo "$got"
 
 "$py" -m pytest -q -p no:cacheprovider bindings/python/tests
 "$py" -m pytest -q -p no:cacheprovider examples/contextforge
-echo "python package step: $((SECONDS - start)) s"
