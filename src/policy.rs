@@ -9,11 +9,12 @@ use miette::Diagnostic;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::check;
-use crate::compile::{self, Program};
-use crate::eval::{apply, callback, Callback, Expectations, Outcome, Request, Trace, Verdict};
+use crate::compile::Program;
+use crate::eval::{
+    apply, callback, Callback, ExpectationError, Expectations, Outcome, Request, Trace, Verdict,
+};
 use crate::source::{PolicyDiagnostic, SourceFile};
-use crate::syntax::{self, SyntaxError};
+use crate::syntax::SyntaxError;
 
 /// Policy files larger than this are refused. The whole provider library is
 /// a few dozen kilobytes; parsing, checking and linting cost about 0.8 s per
@@ -22,6 +23,7 @@ pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 
 /// Why a policy could not be loaded.
 #[derive(Debug, Error, Diagnostic)]
+#[non_exhaustive]
 pub enum LoadError {
     /// A file or directory could not be read.
     #[error("cannot read {path}: {source}")]
@@ -77,6 +79,25 @@ impl LoadError {
 }
 
 /// A compiled, immutable policy. Cheap to share: clone it or put it in an `Arc`.
+///
+/// Loading is where every error is found (with a miette diagnostic per
+/// problem); evaluating a loaded policy cannot fail.
+///
+/// ```
+/// use oauth_policy::Policy;
+///
+/// let policy = Policy::parse(
+///     "idp.policy",
+///     r#"provider "idp" {
+///   match host == "login.idp.example"
+///   authorize {
+///     drop resource if scope
+///   }
+/// }"#,
+/// )?;
+/// assert_eq!(policy.providers().collect::<Vec<_>>(), ["idp"]);
+/// # Ok::<(), oauth_policy::LoadError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Policy {
     inner: Arc<Inner>,
@@ -106,6 +127,19 @@ pub struct Layer {
 impl Policy {
     /// Loads a `.policy` file, or every top-level `*.policy` file of a
     /// directory (by name, byte order; names starting with `.` skipped).
+    ///
+    /// A file that does not load is an error listing every diagnostic:
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("oauth-policy-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("bad.policy"), "provider \"x\" {\n  match host ~ \"[\"\n}\n")?;
+    /// let err = oauth_policy::Policy::load(&dir).unwrap_err();
+    /// let first = &err.diagnostics()[0];
+    /// assert_eq!(first.code_str(), "policy::E013"); // an invalid regex
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Self, LoadError> {
         let files = read_sources(path.as_ref())?;
         Self::compile_layers(files, vec![layer_name(path.as_ref())])
@@ -227,24 +261,17 @@ impl Policy {
     /// Compiles files tagged with their layers (`SourceFile::layer` indexes
     /// `layer_names`): the one path every loader takes.
     fn compile_layers(files: Vec<SourceFile>, layer_names: Vec<String>) -> Result<Self, LoadError> {
-        let mut parsed = Vec::with_capacity(files.len());
-        let mut diagnostics = Vec::new();
-        for file in &files {
-            match syntax::parse(&file.text) {
-                Ok(ast) => parsed.push((file.clone(), ast)),
-                Err(e) => diagnostics.push(PolicyDiagnostic::new(e, file)),
-            }
-        }
-        diagnostics.extend(check::check(&parsed));
-        if !diagnostics.is_empty() {
-            return Err(LoadError::Invalid { diagnostics });
-        }
-        let program =
-            compile::compile(&parsed).map_err(|diagnostics| LoadError::Invalid { diagnostics })?;
+        let files = crate::analyze::index(files);
+        let program = crate::analyze::load(&files)
+            .map_err(|diagnostics| LoadError::Invalid { diagnostics })?;
         Ok(Self::build(program, files, layer_names))
     }
 
-    fn build(program: Program, files: Vec<SourceFile>, layer_names: Vec<String>) -> Self {
+    pub(crate) fn build(
+        program: Program,
+        files: Vec<SourceFile>,
+        layer_names: Vec<String>,
+    ) -> Self {
         let revision = revision(&files);
         let layers = layer_names
             .into_iter()
@@ -271,28 +298,82 @@ impl Policy {
 
     /// Rewrites a request. Never panics; a request no provider matches still
     /// gets the global rules.
+    ///
+    /// A token request's body is rewritten the same way as an authorize
+    /// URL's query; parameters no rule touches stay byte-identical:
+    ///
+    /// ```
+    /// use oauth_policy::{Policy, Request};
+    ///
+    /// let req = Request::token(
+    ///     "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+    ///     "grant_type=refresh_token&refresh_token=r&resource=https%3A%2F%2Fapi.example&scope=openid",
+    /// )?;
+    /// let out = Policy::builtin().apply(&req);
+    /// assert_eq!(out.body(), Some("grant_type=refresh_token&refresh_token=r&scope=openid"));
+    /// # Ok::<(), oauth_policy::RequestError>(())
+    /// ```
     pub fn apply(&self, req: &Request) -> Outcome {
         apply::apply(&self.inner.program, req, None)
     }
 
-    /// Rewrites a request and records every decision taken.
+    /// Rewrites a request and records every decision taken: which provider
+    /// matched and why, and each rule's effect (what `policyc explain`
+    /// prints).
+    ///
+    /// ```
+    /// use oauth_policy::{Policy, Request};
+    ///
+    /// let req = Request::authorize("https://accounts.google.com/o/oauth2/v2/auth?client_id=c")?;
+    /// let (out, trace) = Policy::builtin().explain(&req);
+    /// assert_eq!(out.provider(), Some("google"));
+    /// assert!(!trace.steps.is_empty());
+    /// # Ok::<(), oauth_policy::RequestError>(())
+    /// ```
     pub fn explain(&self, req: &Request) -> (Outcome, Trace) {
         let mut trace = Trace::default();
         let out = apply::apply(&self.inner.program, req, Some(&mut trace));
         (out, trace)
     }
 
-    /// Classifies a callback. Never panics; every input gets a verdict.
-    pub fn classify(&self, callback: &Callback, expect: &Expectations) -> Verdict {
+    /// Classifies a callback. Never panics; every callback gets a verdict
+    /// once the expectations fit the policy (a `provider` it does not have
+    /// is an [`ExpectationError`], with the closest name as a suggestion).
+    ///
+    /// ```
+    /// use oauth_policy::{Callback, CallbackOutcome, Expectations, Policy};
+    ///
+    /// let policy = Policy::builtin();
+    /// // A form_post callback whose state is not the one sent: invalid.
+    /// let cb = Callback::from_form("code=abc&state=forged")?;
+    /// let v = policy.classify(&cb, &Expectations::new().with_expected_state("xyz"))?;
+    /// assert_eq!(v.outcome, CallbackOutcome::Invalid);
+    ///
+    /// // A misspelt provider is the caller's error, with a suggestion.
+    /// let err = policy
+    ///     .classify(&cb, &Expectations::new().with_provider("gogle"))
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("gogle"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn classify(
+        &self,
+        callback: &Callback,
+        expect: &Expectations,
+    ) -> Result<Verdict, ExpectationError> {
         callback::classify(&self.inner.program, callback, expect, None)
     }
 
     /// Classifies a callback and records how: the provider candidates (when
     /// chosen by authorize URL), each classify rule tried, the deciding step.
-    pub fn explain_callback(&self, callback: &Callback, expect: &Expectations) -> (Verdict, Trace) {
+    pub fn explain_callback(
+        &self,
+        callback: &Callback,
+        expect: &Expectations,
+    ) -> Result<(Verdict, Trace), ExpectationError> {
         let mut trace = Trace::default();
-        let verdict = callback::classify(&self.inner.program, callback, expect, Some(&mut trace));
-        (verdict, trace)
+        let verdict = callback::classify(&self.inner.program, callback, expect, Some(&mut trace))?;
+        Ok((verdict, trace))
     }
 
     /// A content hash of the loaded files (names within their directory, and
@@ -311,8 +392,8 @@ impl Policy {
         self.inner.program.providers.iter().map(|p| p.name.as_str())
     }
 
-    /// The compiled program (for tools such as `policyc explain`).
-    pub fn program(&self) -> &Program {
+    /// The compiled program (outside the crate: `unstable::compile::program`).
+    pub(crate) fn program(&self) -> &Program {
         &self.inner.program
     }
 }

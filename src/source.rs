@@ -6,6 +6,7 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
 use serde::Serialize;
 
+use crate::check::lint::{Level, LintFinding, LintRule, Related};
 use crate::check::CheckError;
 use crate::syntax::{LineCol, LineIndex, Span, SyntaxError};
 
@@ -19,6 +20,8 @@ pub struct SourceFile {
     /// The layer it was loaded in: 0 for the base (the shipped library or
     /// `--policies`), 1… for each overlay in order.
     pub layer: usize,
+    /// Its position among the files loaded together (set by the loader).
+    index: usize,
     lines: Arc<LineIndex>,
 }
 
@@ -31,8 +34,21 @@ impl SourceFile {
             name: name.into(),
             text,
             layer: 0,
+            index: 0,
             lines,
         }
+    }
+
+    /// Its position among the files of the policy or analysis it was
+    /// loaded in (0 for a file not loaded yet).
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The same file at position `index` of a load.
+    pub(crate) fn at_index(mut self, index: usize) -> Self {
+        self.index = index;
+        self
     }
 
     /// The same file, loaded in overlay layer `layer`.
@@ -130,6 +146,7 @@ impl SourceCode for IndexedText {
 
 /// Where a rule or an error was written: `file:line:column`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub struct Location {
     /// The file's name.
     pub file: Arc<str>,
@@ -160,10 +177,16 @@ pub enum ErrorKind {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Overlay(#[from] crate::check::OverlayError),
+    /// The policy loads, but a lint rule found something (`L0xx`).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Lint(#[from] LintFinding),
 }
 
-/// An error in a policy file, together with that file, so it renders with
-/// the offending text underlined.
+/// A problem in a policy file, together with that file, so it renders with
+/// the offending text underlined: a load error (syntax, check, compile:
+/// always [`Level::Error`]) or a lint finding at its configured level. One
+/// model for both, so every front end reports them alike.
 #[derive(Debug, Clone)]
 pub struct PolicyDiagnostic {
     /// What went wrong.
@@ -182,19 +205,77 @@ impl PolicyDiagnostic {
         }
     }
 
-    /// The stable code, e.g. `policy::E013`.
+    /// The stable code, e.g. `policy::E013`, `policy::L001`.
     pub fn code_str(&self) -> String {
         self.error.code().map(|c| c.to_string()).unwrap_or_default()
     }
 
-    /// Where the primary label starts (or the file's start when there is none).
-    pub fn location(&self) -> Location {
-        let offset = self
-            .error
+    /// How much it matters: `Error` for every load error, the configured
+    /// level for a lint finding.
+    pub fn level(&self) -> Level {
+        match &self.error {
+            ErrorKind::Lint(f) => f.level(),
+            _ => Level::Error,
+        }
+    }
+
+    /// Whether it keeps the policy from loading (a syntax, check or compile
+    /// error; lint findings never do, whatever their level).
+    pub fn is_load_error(&self) -> bool {
+        !matches!(self.error, ErrorKind::Lint(_))
+    }
+
+    /// The lint rule that found it, for a lint finding.
+    pub fn rule(&self) -> Option<&'static LintRule> {
+        match &self.error {
+            ErrorKind::Lint(f) => f.rule(),
+            _ => None,
+        }
+    }
+
+    /// The index of its file among the files loaded or analysed together.
+    pub fn file_index(&self) -> usize {
+        self.file.index()
+    }
+
+    /// The primary span and its label (an empty span at the file's start
+    /// when the error has no label, e.g. a file too large to read).
+    pub fn primary(&self) -> (Span, Option<String>) {
+        self.error
             .labels()
             .and_then(|mut labels| labels.next())
-            .map_or(0, |l| l.offset());
-        self.file.location(Span::new(offset, offset))
+            .map_or((Span::default(), None), |l| {
+                (
+                    Span::new(l.offset(), l.offset() + l.len()),
+                    l.label().map(str::to_string),
+                )
+            })
+    }
+
+    /// The other places involved: a lint finding's related places (in any
+    /// file), or a load error's secondary labels (in its own file).
+    pub fn related_places(&self) -> Vec<Related> {
+        if let ErrorKind::Lint(f) = &self.error {
+            return f.related_places().to_vec();
+        }
+        self.error
+            .labels()
+            .map(|labels| {
+                labels
+                    .skip(1)
+                    .map(|l| Related {
+                        file: self.file_index(),
+                        span: Span::new(l.offset(), l.offset() + l.len()),
+                        message: l.label().unwrap_or_default().to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Where the primary label starts (or the file's start when there is none).
+    pub fn location(&self) -> Location {
+        self.file.location(self.primary().0)
     }
 
     /// The help text, if any.
@@ -222,7 +303,7 @@ impl Diagnostic for PolicyDiagnostic {
         self.error.code()
     }
     fn severity(&self) -> Option<Severity> {
-        self.error.severity()
+        Some(self.level().severity())
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.error.help()
@@ -235,5 +316,8 @@ impl Diagnostic for PolicyDiagnostic {
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.error.labels()
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        self.error.related()
     }
 }

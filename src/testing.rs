@@ -12,9 +12,12 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::eval::redact;
-use crate::eval::request::{parse_params, Limits};
+use crate::eval::request::{parse_params, Limits, Part};
 use crate::vocab::is_secret_param;
-use crate::{Callback, CallbackOutcome, Category, Expectations, Outcome, Policy, Request, Verdict};
+use crate::{
+    Callback, CallbackOutcome, Category, Expectations, Kind, Outcome, Policy, Request,
+    RequestError, Verdict,
+};
 
 /// The provider name tests use for "no provider block matched".
 pub const NO_PROVIDER: &str = "generic";
@@ -22,6 +25,7 @@ pub const NO_PROVIDER: &str = "generic";
 /// A file of test cases.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CaseFile {
     /// Authorize URL cases.
     #[serde(default)]
@@ -36,6 +40,7 @@ pub struct CaseFile {
 
 /// A callback and the verdict the policy must give.
 #[derive(Clone, Deserialize, Serialize)]
+#[non_exhaustive]
 pub struct CallbackCase {
     /// Unique id.
     pub id: String,
@@ -67,6 +72,7 @@ pub struct CallbackCase {
 /// What the gateway knew when the callback arrived.
 #[derive(Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CallbackContext {
     /// The `state` sent.
     #[serde(default)]
@@ -74,9 +80,12 @@ pub struct CallbackContext {
     /// The issuer expected in `iss`.
     #[serde(default)]
     pub expected_issuer: Option<String>,
-    /// The AS advertises `authorization_response_iss_parameter_supported`.
-    #[serde(default)]
-    pub iss_parameter_supported: bool,
+    /// The AS advertises `authorization_response_iss_parameter_supported`,
+    /// so a callback without `iss` is refused ([`Expectations::require_iss`]).
+    /// Read from `require_iss`, or from `iss_parameter_supported` as the
+    /// shared public corpus spells it.
+    #[serde(default, alias = "iss_parameter_supported")]
+    pub require_iss: bool,
     /// The authorize URL the flow started with (then `provider` is only checked).
     #[serde(default)]
     pub authorize_url: Option<String>,
@@ -91,6 +100,7 @@ pub struct CallbackContext {
 /// Expected verdict fields; `hint` and `rule` are checked only when given.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct VerdictExpect {
     /// `success`, `provider_error` or `invalid`.
     pub outcome: CallbackOutcome,
@@ -111,6 +121,7 @@ pub struct VerdictExpect {
 
 /// An authorize URL and what the policy must make of it.
 #[derive(Clone, Deserialize, Serialize)]
+#[non_exhaustive]
 pub struct AuthorizeCase {
     /// Unique id.
     pub id: String,
@@ -134,6 +145,7 @@ pub struct AuthorizeCase {
 
 /// A token request and what the policy must make of it.
 #[derive(Clone, Deserialize, Serialize)]
+#[non_exhaustive]
 pub struct TokenCase {
     /// Unique id.
     pub id: String,
@@ -161,6 +173,7 @@ pub struct TokenCase {
 /// `drop` or `set` must come out byte-identical and in its original order.
 #[derive(Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RewriteExpect {
     /// Parameters that must be gone.
     #[serde(default)]
@@ -209,7 +222,7 @@ impl fmt::Debug for CallbackContext {
                 &redact::Secret(self.expected_state.as_deref()),
             )
             .field("expected_issuer", &self.expected_issuer)
-            .field("iss_parameter_supported", &self.iss_parameter_supported)
+            .field("require_iss", &self.require_iss)
             .field(
                 "authorize_url",
                 &self.authorize_url.as_deref().map(redact::Url),
@@ -273,9 +286,10 @@ impl fmt::Debug for RewriteExpect {
 
 /// The result of one case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct CaseResult {
-    /// `authorize`, `token` or `callback`.
-    pub kind: &'static str,
+    /// The case's section: `authorize`, `token` or `callback`.
+    pub kind: Kind,
     /// The case id.
     pub id: String,
     /// The provider the case is about.
@@ -293,6 +307,7 @@ impl CaseResult {
 
 /// Why a case file could not be read.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[non_exhaustive]
 pub enum CaseFileError {
     /// The file could not be read.
     #[error("cannot read {path}: {source}")]
@@ -345,7 +360,7 @@ impl CaseFile {
     /// Runs every case against `policy` (with the case's `overlay`, if any).
     pub fn run(&self, policy: &Policy) -> Vec<CaseResult> {
         let authorize = self.authorize.iter().map(|c| CaseResult {
-            kind: "authorize",
+            kind: Kind::Authorize,
             id: c.id.clone(),
             provider: c.provider.clone(),
             failures: with_overlay(policy, &c.id, c.overlay.as_deref(), |policy| {
@@ -356,7 +371,7 @@ impl CaseFile {
             }),
         });
         let token = self.token.iter().map(|c| CaseResult {
-            kind: "token",
+            kind: Kind::Token,
             id: c.id.clone(),
             provider: c.provider.clone(),
             failures: with_overlay(policy, &c.id, c.overlay.as_deref(), |policy| {
@@ -367,12 +382,15 @@ impl CaseFile {
             }),
         });
         let callback = self.callback.iter().map(|c| CaseResult {
-            kind: "callback",
+            kind: Kind::Callback,
             id: c.id.clone(),
             provider: c.provider.clone(),
             failures: with_overlay(policy, &c.id, c.overlay.as_deref(), |policy| {
                 match c.parse() {
-                    Ok(cb) => check_verdict(c, &policy.classify(&cb, &c.expectations())),
+                    Ok(cb) => match policy.classify(&cb, &c.expectations()) {
+                        Ok(verdict) => check_verdict(c, &verdict),
+                        Err(e) => vec![expectation_failure(&e)],
+                    },
                     Err(e) => vec![e],
                 }
             }),
@@ -399,7 +417,7 @@ impl CallbackCase {
             authorize_url: self.context.authorize_url.clone(),
             expected_state: self.context.expected_state.clone(),
             expected_issuer: self.context.expected_issuer.clone(),
-            iss_required: self.context.iss_parameter_supported,
+            require_iss: self.context.require_iss,
             no_state: self.context.no_state,
             response_mode: self.context.response_mode.clone(),
         }
@@ -433,6 +451,15 @@ fn with_overlay(
     }
 }
 
+/// A case whose expectations do not fit the policy, as its failure line.
+fn expectation_failure(e: &crate::ExpectationError) -> String {
+    use miette::Diagnostic as _;
+    match e.help() {
+        Some(help) => format!("{e}; {help}"),
+        None => e.to_string(),
+    }
+}
+
 /// Compares a verdict with a callback case's expectations.
 pub fn check_verdict(case: &CallbackCase, v: &Verdict) -> Vec<String> {
     let mut failures = Vec::new();
@@ -458,7 +485,7 @@ pub fn check_verdict(case: &CallbackCase, v: &Verdict) -> Vec<String> {
         field("hint", json(&Some(hint)), json(&v.hint));
     }
     if let Some(rule) = &e.rule {
-        field("rule", rule.clone(), v.rule.clone());
+        field("rule", rule.clone(), v.rule.to_string());
     }
     let want_provider = (case.provider != NO_PROVIDER).then_some(case.provider.as_str());
     if case.context.authorize_url.is_some() && v.provider.as_deref() != want_provider {
@@ -520,17 +547,28 @@ pub fn check_rewrite(
         max_params: usize::MAX,
         ..Limits::default()
     };
-    let pieces = |s: &str| -> Vec<(String, String, String)> {
-        parse_params(s, "query", &limits)
-            .unwrap_or_default()
+    let pieces = |s: &str| -> Result<Vec<(String, String, String)>, RequestError> {
+        Ok(parse_params(s, Part::Query, &limits)?
             .into_iter()
             .map(|p| {
                 let raw = s.get(p.segment.clone()).unwrap_or("").to_string();
                 (p.name(s).to_string(), p.value(s).to_string(), raw)
             })
-            .collect()
+            .collect())
     };
-    let (before, after) = (pieces(&before), pieces(&after));
+    // A side that does not parse cannot be compared: that is the case's
+    // failure, never an empty list that would make `drop` pass vacuously.
+    let (before, after) = match (pieces(&before), pieces(&after)) {
+        (Ok(b), Ok(a)) => (b, a),
+        (b, a) => {
+            for (side, r) in [("input", b), ("output", a)] {
+                if let Err(e) = r {
+                    failures.push(format!("the {side} parameters do not parse: {e}"));
+                }
+            }
+            return failures;
+        }
+    };
     for name in &expect.drop {
         if after.iter().any(|(n, _, _)| n == name) {
             failures.push(format!("`{name}` should have been dropped"));

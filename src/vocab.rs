@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// The kinds of request a section can hold rules for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Kind {
     /// A front-channel authorization request (a URL).
     Authorize,
@@ -34,9 +35,16 @@ impl Kind {
     }
 }
 
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
 /// Request attributes a condition can test; every other name is a parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Attr {
     /// The host, lower-case, without port or trailing dot.
     Host,
@@ -74,6 +82,7 @@ impl Attr {
 /// The normalized category of a callback verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Category {
     /// Success: a code and a matching state.
     Ok,
@@ -178,6 +187,12 @@ impl Category {
     }
 }
 
+impl std::fmt::Display for Category {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
 /// Parameters whose values are secrets or personal data: never logged, never
 /// shown by `Debug`. The one list the library, the daemon's decision log and
 /// the lints share.
@@ -204,4 +219,94 @@ pub const SECRET_PARAMS: &[&str] = &[
 /// ignored: a server that reads `State` as `state` would leak it just the same.
 pub fn is_secret_param(name: &str) -> bool {
     SECRET_PARAMS.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// An action keyword: what a rule does. A [`Change`](crate::Change) names
+/// the action that made it; it prints and serializes as the keyword
+/// (`drop`, `drop_empty`, `set`, …).
+///
+/// ```
+/// use oauth_policy::Action;
+/// assert_eq!(Action::DropEmpty.as_str(), "drop_empty");
+/// assert_eq!(Action::from_name("rename"), Some(Action::Rename));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Action {
+    /// `drop NAME`: remove every occurrence.
+    Drop,
+    /// `drop empty`: remove parameters with empty values.
+    DropEmpty,
+    /// `set NAME = …`: replace (or append) the value.
+    Set,
+    /// `default NAME = …`: append only when absent.
+    Default,
+    /// `rename OLD -> NEW`.
+    Rename,
+    /// `add ITEM to LIST`: append one list item when missing.
+    Add,
+    /// `remove ITEM from LIST`: remove one list item.
+    Remove,
+    /// `convert LIST to …`: rewrite the list separator.
+    Convert,
+    /// `dedupe LIST`: remove repeated items and repeated occurrences.
+    Dedupe,
+    /// `deny "…"`: refuse the request.
+    Deny,
+    /// `deny repeated`: refuse a request in which a parameter repeats.
+    DenyRepeated,
+    /// `stop`: end rewriting.
+    Stop,
+    /// `classify …`: decide a callback's category.
+    Classify,
+}
+
+impl Action {
+    /// Every action, in the language reference's order.
+    pub const ALL: [Action; 13] = [
+        Action::Drop,
+        Action::DropEmpty,
+        Action::Set,
+        Action::Default,
+        Action::Rename,
+        Action::Add,
+        Action::Remove,
+        Action::Convert,
+        Action::Dedupe,
+        Action::Deny,
+        Action::DenyRepeated,
+        Action::Stop,
+        Action::Classify,
+    ];
+
+    /// The keyword as reported in changes and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Drop => "drop",
+            Action::DropEmpty => "drop_empty",
+            Action::Set => "set",
+            Action::Default => "default",
+            Action::Rename => "rename",
+            Action::Add => "add",
+            Action::Remove => "remove",
+            Action::Convert => "convert",
+            Action::Dedupe => "dedupe",
+            Action::Deny => "deny",
+            Action::DenyRepeated => "deny_repeated",
+            Action::Stop => "stop",
+            Action::Classify => "classify",
+        }
+    }
+
+    /// The action reported as `name`.
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }

@@ -1,16 +1,13 @@
 //! Callback classification: the built-in order and hostile inputs.
 
-use oauth_policy::{Callback, CallbackOutcome, Category, Expectations, Policy};
+use oauth_policy::{Callback, CallbackOutcome, Category, Effect, Expectations, Policy};
 
 fn expect_state() -> Expectations {
-    Expectations {
-        expected_state: Some("xyz123".into()),
-        ..Expectations::default()
-    }
+    Expectations::new().with_expected_state("xyz123")
 }
 
 fn verdict(p: &Policy, url: &str, e: &Expectations) -> oauth_policy::Verdict {
-    p.classify(&Callback::from_url(url).unwrap(), e)
+    p.classify(&Callback::from_url(url).unwrap(), e).unwrap()
 }
 
 const CB: &str = "https://gateway.example.com/oauth/callback";
@@ -18,10 +15,7 @@ const CB: &str = "https://gateway.example.com/oauth/callback";
 #[test]
 fn built_in_order() {
     let p = Policy::empty();
-    let e = Expectations {
-        expected_issuer: Some("https://issuer".into()),
-        ..expect_state()
-    };
+    let e = expect_state().with_expected_issuer("https://issuer");
     let cases = [
         ("code=a&state=xyz123&state=xyz123", Category::Ambiguous),
         ("iss=a&iss=a&code=c&state=xyz123", Category::Ambiguous),
@@ -51,10 +45,7 @@ fn built_in_order() {
         assert_eq!(v.category, want, "{query}");
     }
     // iss required but absent.
-    let e = Expectations {
-        iss_required: true,
-        ..expect_state()
-    };
+    let e = expect_state().with_require_iss(true);
     let v = verdict(&p, &format!("{CB}?code=c&state=xyz123"), &e);
     assert_eq!(v.category, Category::IssuerMismatch);
 }
@@ -98,10 +89,7 @@ fn provider_rules_refine_first_match_wins() {
 }"#,
     )
     .unwrap();
-    let by_name = Expectations {
-        provider: Some("entra".into()),
-        ..expect_state()
-    };
+    let by_name = expect_state().with_provider("entra");
     let v = verdict(
         &p,
         &format!("{CB}?error=invalid_target&error_description=AADSTS9010010%3A+x&state=xyz123"),
@@ -126,10 +114,8 @@ fn provider_rules_refine_first_match_wins() {
     );
     assert_eq!(v.provider_code.as_deref(), Some("org_internal"));
     // The provider can also come from the authorize URL.
-    let by_url = Expectations {
-        authorize_url: Some("https://login.microsoftonline.com/t/oauth2/v2.0/authorize?x=1".into()),
-        ..expect_state()
-    };
+    let by_url = expect_state()
+        .with_authorize_url("https://login.microsoftonline.com/t/oauth2/v2.0/authorize?x=1");
     let v = verdict(
         &p,
         &format!("{CB}?error=org_internal&state=xyz123"),
@@ -150,10 +136,7 @@ fn hostile_and_odd_callbacks() {
     // No query at all.
     assert_eq!(verdict(&p, CB, &e).category, Category::MissingState);
     // Percent-encoded state compares decoded.
-    let e2 = Expectations {
-        expected_state: Some("a b/c".into()),
-        ..Expectations::default()
-    };
+    let e2 = Expectations::new().with_expected_state("a b/c");
     assert_eq!(
         verdict(&p, &format!("{CB}?code=c&state=a%20b%2Fc"), &e2).category,
         Category::Ok
@@ -177,16 +160,15 @@ fn hostile_and_odd_callbacks() {
     let v = verdict(&p, &format!("{CB}?error=&state=xyz123"), &e);
     assert_eq!(v.category, Category::MissingCode);
     // Fragment responses (for a flow in fragment mode) and form_post bodies.
-    let fragment = Expectations {
-        response_mode: Some("fragment".into()),
-        ..expect_state()
-    };
+    let fragment = expect_state().with_response_mode("fragment");
     let v = verdict(&p, &format!("{CB}#code=c&state=xyz123"), &fragment);
     assert_eq!(v.code.as_deref(), Some("c"));
-    let v = p.classify(
-        &Callback::from_form("error=user_cancelled_authorize&state=xyz123").unwrap(),
-        &e,
-    );
+    let v = p
+        .classify(
+            &Callback::from_form("error=user_cancelled_authorize&state=xyz123").unwrap(),
+            &e,
+        )
+        .unwrap();
     assert_eq!(v.outcome, CallbackOutcome::ProviderError);
     // Malformed input is an error, never a panic.
     assert!(Callback::from_url("not a url").is_err());
@@ -221,18 +203,25 @@ fn explain_callback_traces_rules_and_the_built_in_decision() {
   } }"#,
     )
     .unwrap();
-    let e = Expectations {
-        authorize_url: Some("https://idp.example.com/authorize".into()),
-        ..expect_state()
-    };
+    let e = expect_state().with_authorize_url("https://idp.example.com/authorize");
     let cb = Callback::from_url(&format!("{CB}?error=b&state=xyz123")).unwrap();
-    let (v, trace) = p.explain_callback(&cb, &e);
+    let (v, trace) = p.explain_callback(&cb, &e).unwrap();
     assert_eq!(v.rule, "idp/callback#2");
     assert_eq!(trace.candidates.len(), 1);
-    let effects: Vec<_> = trace.steps.iter().map(|s| s.effect.as_str()).collect();
-    assert_eq!(effects, ["condition false", "classified misconfiguration"]);
+    let effects: Vec<_> = trace.steps.iter().map(|s| s.effect.clone()).collect();
+    assert_eq!(
+        effects,
+        [
+            Effect::ConditionFalse,
+            Effect::Classified {
+                category: Category::Misconfiguration
+            }
+        ]
+    );
+    let words: Vec<_> = effects.iter().map(ToString::to_string).collect();
+    assert_eq!(words, ["condition false", "classified misconfiguration"]);
     let cb = Callback::from_url(&format!("{CB}?state=xyz123")).unwrap();
-    let (_, trace) = p.explain_callback(&cb, &e);
+    let (_, trace) = p.explain_callback(&cb, &e).unwrap();
     assert_eq!(trace.steps.last().unwrap().rule, "builtin/code");
 }
 
@@ -250,10 +239,11 @@ fn the_fragment_is_read_only_when_the_flow_asked_for_fragment_mode() {
     let v = verdict(&p, &both, &expect_state());
     assert_eq!(v.category, Category::MissingCode);
     assert_eq!(v.code, None);
-    let with = |mode: Option<&str>, authorize_url: Option<&str>| Expectations {
-        response_mode: mode.map(str::to_string),
-        authorize_url: authorize_url.map(str::to_string),
-        ..expect_state()
+    let with = |mode: Option<&str>, authorize_url: Option<&str>| {
+        let mut e = expect_state();
+        e.response_mode = mode.map(str::to_string);
+        e.authorize_url = authorize_url.map(str::to_string);
+        e
     };
     let az = "https://idp.example.com/authorize?client_id=c";
     for (e, fragment) in [
@@ -324,10 +314,7 @@ fn a_code_outside_rfc_6749_a11_is_a_malformed_callback() {
 #[test]
 fn a_pkce_only_flow_can_say_it_sent_no_state() {
     let p = Policy::empty();
-    let no_state = Expectations {
-        no_state: true,
-        ..Expectations::default()
-    };
+    let no_state = Expectations::new().with_no_state(true);
     let v = verdict(&p, &format!("{CB}?code=c"), &no_state);
     assert_eq!(v.outcome, CallbackOutcome::Success);
     assert_eq!(v.code.as_deref(), Some("c"));
@@ -341,10 +328,7 @@ fn a_pkce_only_flow_can_say_it_sent_no_state() {
     let v = verdict(&p, &format!("{CB}?code=c"), &Expectations::default());
     assert_eq!(v.category, Category::MissingState);
     // An expected state always wins over the flag: it is checked.
-    let both = Expectations {
-        no_state: true,
-        ..expect_state()
-    };
+    let both = expect_state().with_no_state(true);
     assert_eq!(
         verdict(&p, &format!("{CB}?code=c"), &both).category,
         Category::MissingState
@@ -354,10 +338,7 @@ fn a_pkce_only_flow_can_say_it_sent_no_state() {
         Category::Ok
     );
     // The other checks still apply: `iss` required and missing.
-    let iss = Expectations {
-        iss_required: true,
-        ..no_state.clone()
-    };
+    let iss = no_state.clone().with_require_iss(true);
     assert_eq!(
         verdict(&p, &format!("{CB}?code=c"), &iss).category,
         Category::IssuerMismatch

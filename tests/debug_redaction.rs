@@ -73,26 +73,21 @@ fn callback_expectations_and_verdict_hide_secrets() {
     let form = Callback::from_form("code=MARKER-code&state=MARKER-state").unwrap();
     assert_clean("form Callback", format!("{form:?}"));
 
-    let expect = Expectations {
-        provider: Some("p".into()),
-        authorize_url: Some(
-            "https://id.example/authorize?state=MARKER-state&login_hint=MARKER-hint".into(),
-        ),
-        expected_state: Some("MARKER-state".into()),
-        expected_issuer: None,
-        iss_required: false,
-        no_state: false,
-        response_mode: Some("query".into()),
-    };
+    let expect = Expectations::new()
+        .with_provider("p")
+        .with_authorize_url(
+            "https://id.example/authorize?state=MARKER-state&login_hint=MARKER-hint",
+        )
+        .with_expected_state("MARKER-state")
+        .with_response_mode("query");
     assert_clean("Expectations", format!("{expect:?}"));
 
-    let verdict = Policy::empty().classify(
-        &cb,
-        &Expectations {
-            expected_state: Some("MARKER-state".into()),
-            ..Expectations::default()
-        },
-    );
+    let verdict = Policy::empty()
+        .classify(
+            &cb,
+            &Expectations::new().with_expected_state("MARKER-state"),
+        )
+        .unwrap();
     assert_eq!(verdict.code.as_deref(), Some("MARKER-code"));
     assert_clean("Verdict", format!("{verdict:?}"));
 }

@@ -1,7 +1,7 @@
 //! The core engine: the seed scenario, provider selection, every action and
 //! operator, byte-identical output, and bad input.
 
-use oauth_policy::{Limits, LoadError, Policy, Request, RequestError};
+use oauth_policy::{Action, Limits, LoadError, Part, Policy, Request, RequestError};
 
 const SEED: &str = "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize?client_id=00001111-aaaa-2222-bbbb-3333cccc4444&response_type=code&redirect_uri=https%3A%2F%2Fgateway.example.com%2Foauth%2Fcallback&scope=openid%20offline_access%20api%3A%2F%2F00001111-aaaa-2222-bbbb-3333cccc4444%2Fmcp.access&resource=https%3A%2F%2Fmcp.example.com&state=xyz123&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
 
@@ -43,7 +43,7 @@ fn seed_scenario_drops_resource_and_keeps_everything_else_byte_identical() {
         SEED.replace("&resource=https%3A%2F%2Fmcp.example.com", "")
     );
     assert_eq!(out.changes().len(), 1);
-    assert_eq!(out.changes()[0].action, "drop");
+    assert_eq!(out.changes()[0].action, Action::Drop);
     assert_eq!(out.changes()[0].param, "resource");
     assert!(out.changes()[0]
         .location
@@ -457,18 +457,19 @@ fn huge_inputs_are_refused_with_limits() {
     let big = format!("https://idp.example.com/a?x={}", "a".repeat(1 << 20));
     assert!(matches!(
         Request::authorize(&big),
-        Err(RequestError::TooLarge { what: "url", .. })
+        Err(RequestError::TooLarge {
+            what: Part::Url,
+            ..
+        })
     ));
     let many = format!("https://idp.example.com/a?{}", "p=1&".repeat(10_000));
     assert!(matches!(
         Request::authorize(&many),
         Err(RequestError::TooManyParams { count: 10_001, .. })
     ));
-    let limits = Limits {
-        max_url_bytes: 1 << 21,
-        max_params: 20_000,
-        ..Limits::default()
-    };
+    let limits = Limits::default()
+        .with_max_url_bytes(1 << 21)
+        .with_max_params(20_000);
     // Within raised limits the same inputs work, and quickly enough for a test.
     let req = Request::authorize_with(&many, &limits).unwrap();
     let out = on_idp("deny repeated").apply(&req);

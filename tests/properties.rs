@@ -52,7 +52,7 @@ proptest! {
             }
         }
         let cb = Callback::from_url(&format!("https://gw.example/cb?{query}")).unwrap();
-        let expect = Expectations { expected_state: Some(state), ..Expectations::default() };
+        let expect = Expectations::new().with_expected_state(state);
         let _ = policy.classify(&cb, &expect);
     }
 

@@ -15,8 +15,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use oauth_policy::compile::host_index::{host_key_any, HostKey};
-use oauth_policy::compile::ir::{Action, Piece, Rule, Sections, Sep, Template};
+use oauth_policy::unstable::compile::host_index::{host_key_any, HostKey};
+use oauth_policy::unstable::compile::ir::{Action, Piece, Rule, Sections, Sep, Template};
+use oauth_policy::unstable::compile::program;
 use oauth_policy::{Kind, Policy, SourceFile};
 
 const DOC: &str = "docs/providers.md";
@@ -216,7 +217,7 @@ fn section_rules(s: &Sections) -> Vec<(Kind, &Rule)> {
 }
 
 fn generate(policy: &Policy) -> Result<String, String> {
-    let program = policy.program();
+    let program = program(policy);
     let files: BTreeMap<&str, &SourceFile> = policy
         .files()
         .iter()

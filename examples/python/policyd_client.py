@@ -65,13 +65,13 @@ class PolicydClient:
 
     def classify(self, callback_url=None, form=None, provider=None,
                  authorize_url=None, expected_state=None,
-                 expected_issuer=None, iss_required=False, no_state=False,
+                 expected_issuer=None, require_iss=False, no_state=False,
                  response_mode=None):
         """The verdict for a callback: redeem ``code`` only when
         ``outcome == "success"``. ``no_state=True``: the flow sent no
         ``state`` (PKCE only); ``response_mode="fragment"``: read the
         callback URL's fragment."""
-        payload = {"iss_required": iss_required, "no_state": no_state}
+        payload = {"require_iss": require_iss, "no_state": no_state}
         for key, value in (("callback_url", callback_url), ("form", form),
                            ("provider", provider),
                            ("authorize_url", authorize_url),

@@ -13,7 +13,8 @@ pub use overlay::OverlayError;
 
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::suggest;
-use crate::syntax::ast::{self, Action, CondKind, Literal, Operand, Test};
+use crate::syntax::ast::{self, Action, Literal, Operand, Test};
+use crate::syntax::visit::Visit;
 use crate::syntax::Span;
 use crate::vocab::{Attr, Category, Kind};
 
@@ -136,7 +137,7 @@ fn one_item(action: &Action, v: &ast::Value, errors: &mut Vec<CheckError>) {
     let Some(text) = v.literal() else { return };
     let what = if text.is_empty() {
         "empty"
-    } else if text.split([' ', ',']).filter(|i| !i.is_empty()).count() > 1 {
+    } else if crate::eval::params::list_items(&text).count() > 1 {
         "several items"
     } else if text.contains([' ', ',']) {
         "an item with a separator around it"
@@ -175,19 +176,20 @@ fn place_words(place: Place) -> String {
 }
 
 fn cond(c: &ast::Cond, errors: &mut Vec<CheckError>) {
-    match &c.node {
-        CondKind::Or(list) | CondKind::And(list) => list.iter().for_each(|c| cond(c, errors)),
-        CondKind::Not(inner) => cond(inner, errors),
-        CondKind::Test(operand, test) => {
+    /// Checks each comparison of a condition.
+    struct Tests<'e>(&'e mut Vec<CheckError>);
+    impl<'a> Visit<'a> for Tests<'_> {
+        fn visit_test(&mut self, operand: &'a Operand, t: Option<&'a Test>) {
             let attr = match operand {
                 Operand::Name(n) => Attr::from_name(&n.node),
                 _ => None,
             };
-            if let Some(t) = test {
-                self::test(attr, t, errors);
+            if let Some(t) = t {
+                test(attr, t, self.0);
             }
         }
     }
+    Tests(errors).visit_cond(c);
 }
 
 fn test(attr: Option<Attr>, t: &Test, errors: &mut Vec<CheckError>) {

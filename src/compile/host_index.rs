@@ -129,6 +129,14 @@ fn union(keys: Vec<HostKey>) -> HostKey {
     HostKey::Pattern(patterns.join("|"))
 }
 
+/// Which part of a conjunction (given each part's key) gives the whole its
+/// host constraint: the first exact one, else the first pattern.
+pub(crate) fn conjunct_key(keys: &[HostKey]) -> Option<usize> {
+    keys.iter()
+        .position(|k| matches!(k, HostKey::Exact(_)))
+        .or_else(|| keys.iter().position(|k| matches!(k, HostKey::Pattern(_))))
+}
+
 /// The host constraint implied by a `match` condition.
 pub fn host_key(matcher: &Cond) -> HostKey {
     match matcher {
@@ -142,9 +150,8 @@ pub fn host_key(matcher: &Cond) -> HostKey {
         // found is implied by the whole; prefer an exact one.
         Cond::And(parts) => {
             let keys: Vec<HostKey> = parts.iter().map(host_key).collect();
-            keys.iter()
-                .find(|k| matches!(k, HostKey::Exact(_)))
-                .or_else(|| keys.iter().find(|k| matches!(k, HostKey::Pattern(_))))
+            conjunct_key(&keys)
+                .and_then(|i| keys.get(i))
                 .cloned()
                 .unwrap_or(HostKey::Any)
         }

@@ -3,6 +3,7 @@
 use regex::Regex;
 
 use crate::source::Location;
+use crate::syntax::Span;
 use crate::vocab::{Attr, Category};
 
 /// What a condition reads.
@@ -149,7 +150,7 @@ impl Action {
 pub struct Rule {
     /// Stable id: `PROVIDER/SECTION/NAME` for a named rule, else
     /// `PROVIDER/SECTION#N` (N from 1); `global` for rules outside providers.
-    pub id: String,
+    pub id: crate::RuleId,
     /// The rule's name (`NAME:`), if it has one.
     pub name: Option<String>,
     /// Whether the rule runs: an `optional` rule starts off, and an overlay's
@@ -163,6 +164,8 @@ pub struct Rule {
     pub action: Action,
     /// Where it was written.
     pub location: Location,
+    /// Its text in the policy's files (what `policyc explain` shows).
+    pub text: TextRef,
 }
 
 impl Rule {
@@ -216,6 +219,19 @@ pub struct Matcher {
     pub cond: Cond,
     /// Where it is written.
     pub location: Location,
+    /// The condition's text in the policy's files.
+    pub text: TextRef,
+}
+
+/// Where a rule's or condition's text is: the index of its file among the
+/// policy's files, and its span there. The IR keeps this rather than the
+/// text, which is read (and tidied) only when a tool asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TextRef {
+    /// Index into [`crate::Policy::files`].
+    pub file: usize,
+    /// Byte span in that file.
+    pub span: Span,
 }
 
 /// A compiled provider block.

@@ -12,8 +12,10 @@ use crate::syntax::ast::{self, CondKind, Operand, Part, Test};
 use crate::syntax::Span;
 use crate::vocab::{Attr, Category, Kind};
 use host_index::{host_key, host_key_any, shared_host, HostIndex};
-use ir::{Action, Check, Cond, Matcher, Piece, Provider, Rule, Sections, Sep, Subject, Template};
-use regexes::Regexes;
+use ir::{
+    Action, Check, Cond, Matcher, Piece, Provider, Rule, Sections, Sep, Subject, Template, TextRef,
+};
+pub(crate) use regexes::Regexes;
 pub use regexes::{
     RegexLimits, MAX_PATTERNS as REGEX_MAX_PATTERNS, PATTERN_LIMIT as REGEX_PATTERN_LIMIT,
     POLICY_LIMIT as REGEX_POLICY_LIMIT,
@@ -41,17 +43,26 @@ pub fn compile_with(
     files: &[(SourceFile, ast::File)],
     limits: RegexLimits,
 ) -> Result<Program, Vec<PolicyDiagnostic>> {
+    compile_in(files, &mut Regexes::new(limits))
+}
+
+/// [`compile`], building regexes into `regexes`, which keeps them for
+/// whoever needs the same patterns next (the lint rules of an analysis).
+pub(crate) fn compile_in(
+    files: &[(SourceFile, ast::File)],
+    regexes: &mut Regexes,
+) -> Result<Program, Vec<PolicyDiagnostic>> {
     let mut program = Program::default();
     let mut errors = Vec::new();
-    let mut regexes = Regexes::new(limits);
     for (source, file) in files {
-        let mut c = Compiler::new(source, &mut regexes);
+        let mut c = Compiler::new(source, regexes);
         for item in &file.items {
             match item {
                 ast::Item::Provider(p) => {
                     let matcher = Matcher {
                         cond: c.cond(&p.matcher),
                         location: source.location(p.matcher.span),
+                        text: c.text(p.matcher.span),
                     };
                     let mut sections = Sections::default();
                     for s in &p.sections {
@@ -82,7 +93,7 @@ pub fn compile_with(
         errors.extend(c.finish());
     }
     for (source, file) in files {
-        let mut c = Compiler::new(source, &mut regexes);
+        let mut c = Compiler::new(source, regexes);
         for item in &file.items {
             if let ast::Item::Extend(e) = item {
                 c.extend(&mut program, e);
@@ -186,6 +197,7 @@ impl<'a> Compiler<'a> {
                 p.matchers.push(Matcher {
                     cond,
                     location: self.source.location(also.span),
+                    text: self.text(also.span),
                 });
             }
         }
@@ -248,13 +260,22 @@ impl<'a> Compiler<'a> {
             (a, b) => a.or(b),
         };
         Rule {
-            id,
+            id: id.into(),
             name: r.name.as_ref().map(|n| n.node.clone()),
             enabled: !r.optional,
             switched_at: None,
             cond,
             action: self.action(&r.action.node),
             location: self.source.location(r.span),
+            text: self.text(r.span),
+        }
+    }
+
+    /// Where the text at `span` of this compiler's file is.
+    fn text(&self, span: Span) -> TextRef {
+        TextRef {
+            file: self.source.index(),
+            span,
         }
     }
 
@@ -303,50 +324,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn cond(&mut self, c: &ast::Cond) -> Cond {
-        match &c.node {
-            CondKind::Or(list) => Cond::Or(list.iter().map(|c| self.cond(c)).collect()),
-            CondKind::And(list) => Cond::And(list.iter().map(|c| self.cond(c)).collect()),
-            CondKind::Not(inner) => Cond::Not(Box::new(self.cond(inner))),
-            CondKind::Test(operand, test) => {
-                let subject = match operand {
-                    Operand::Name(n) => subject(&n.node),
-                    Operand::Param(n) => Subject::Param(n.node.clone()),
-                    Operand::Repeated(n) => return Cond::Repeated(n.node.clone()),
-                    Operand::Empty(n) => return Cond::Empty(n.node.clone()),
-                };
-                let Some(test) = test else {
-                    return Cond::Present(subject);
-                };
-                let is_host = matches!(subject, Subject::Attr(Attr::Host));
-                let text = |v: &ast::Literal| {
-                    if is_host {
-                        normalize_host(&v.text)
-                    } else {
-                        v.text.clone()
-                    }
-                };
-                let check = match test {
-                    Test::Eq(v) | Test::Ne(v) => Check::Eq(text(v)),
-                    Test::Matches(v) | Test::NotMatches(v) => match self.regex(v, is_host) {
-                        Some(re) => Check::Matches(re),
-                        None => return never(),
-                    },
-                    Test::In(vs) => Check::In(vs.iter().map(text).collect()),
-                    Test::Within(vs) => Check::Within(vs.iter().map(text).collect()),
-                    Test::Contains(v) => Check::Contains(text(v)),
-                    Test::ContainsMatch(v) => match self.regex(v, false) {
-                        Some(re) => Check::ContainsMatch(re),
-                        None => return never(),
-                    },
-                };
-                let cond = Cond::Test(subject, check);
-                if matches!(test, Test::Ne(_) | Test::NotMatches(_)) {
-                    Cond::Not(Box::new(cond))
-                } else {
-                    cond
-                }
-            }
-        }
+        lower_cond(c, &mut |v, ci| self.regex(v, ci))
     }
 
     fn regex(&mut self, v: &ast::Literal, case_insensitive: bool) -> Option<Regex> {
@@ -360,6 +338,70 @@ impl<'a> Compiler<'a> {
                 None
             }
         }
+    }
+}
+
+/// A condition as the evaluator runs it, its regexes from `regex` (pattern,
+/// case-insensitive). The one lowering: the loader compiles with it, and the
+/// lint rules reason with the checks it makes.
+pub(crate) fn lower_cond(
+    c: &ast::Cond,
+    regex: &mut impl FnMut(&ast::Literal, bool) -> Option<Regex>,
+) -> Cond {
+    match &c.node {
+        CondKind::Or(list) => Cond::Or(list.iter().map(|c| lower_cond(c, regex)).collect()),
+        CondKind::And(list) => Cond::And(list.iter().map(|c| lower_cond(c, regex)).collect()),
+        CondKind::Not(inner) => Cond::Not(Box::new(lower_cond(inner, regex))),
+        CondKind::Test(operand, test) => {
+            let subject = match operand {
+                Operand::Name(n) => subject(&n.node),
+                Operand::Param(n) => Subject::Param(n.node.clone()),
+                Operand::Repeated(n) => return Cond::Repeated(n.node.clone()),
+                Operand::Empty(n) => return Cond::Empty(n.node.clone()),
+            };
+            let Some(test) = test else {
+                return Cond::Present(subject);
+            };
+            let is_host = matches!(subject, Subject::Attr(Attr::Host));
+            let Some((check, negated)) = lower_test(is_host, test, regex) else {
+                return never();
+            };
+            let cond = Cond::Test(subject, check);
+            if negated {
+                Cond::Not(Box::new(cond))
+            } else {
+                cond
+            }
+        }
+    }
+}
+
+/// A test as the check the evaluator runs, and whether its result is
+/// negated (`!=`, `!~`); `None` when a regex does not build.
+pub(crate) fn lower_test(
+    is_host: bool,
+    test: &Test,
+    regex: &mut impl FnMut(&ast::Literal, bool) -> Option<Regex>,
+) -> Option<(Check, bool)> {
+    let text = |v: &ast::Literal| literal_text(is_host, v);
+    let check = match test {
+        Test::Eq(v) | Test::Ne(v) => Check::Eq(text(v)),
+        // Hosts are matched case-insensitively, like they compare.
+        Test::Matches(v) | Test::NotMatches(v) => Check::Matches(regex(v, is_host)?),
+        Test::In(vs) => Check::In(vs.iter().map(text).collect()),
+        Test::Within(vs) => Check::Within(vs.iter().map(text).collect()),
+        Test::Contains(v) => Check::Contains(text(v)),
+        Test::ContainsMatch(v) => Check::ContainsMatch(regex(v, false)?),
+    };
+    Some((check, matches!(test, Test::Ne(_) | Test::NotMatches(_))))
+}
+
+/// A literal's text as the evaluator compares it (a host normalised).
+pub(crate) fn literal_text(is_host: bool, v: &ast::Literal) -> String {
+    if is_host {
+        normalize_host(&v.text)
+    } else {
+        v.text.clone()
     }
 }
 

@@ -162,3 +162,19 @@ impl Regexes {
         Ok(re)
     }
 }
+
+impl Regexes {
+    /// The regex for `pattern` if it builds within the budget, built once
+    /// and shared with the load (the lint rules reason with the loader's
+    /// own regexes; a pattern that does not build keeps them quiet, and the
+    /// load reports it).
+    pub(crate) fn lookup(&mut self, pattern: &str, case_insensitive: bool) -> Option<Regex> {
+        let key = (pattern.to_string(), case_insensitive);
+        if let Some(re) = self.built.get(&key) {
+            return Some(re.clone());
+        }
+        let nowhere = SourceFile::new("", "");
+        self.get(pattern, case_insensitive, Span::default(), &nowhere)
+            .ok()
+    }
+}

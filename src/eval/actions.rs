@@ -25,20 +25,6 @@ pub(crate) enum Effect {
     Stopped,
 }
 
-impl Effect {
-    /// The effect in words, for traces.
-    pub(crate) fn words(&self) -> String {
-        match self {
-            Effect::NotHeld => "condition false".into(),
-            Effect::Changed => "changed".into(),
-            Effect::Unchanged => "no effect".into(),
-            Effect::Skipped(why) => format!("skipped: {why}"),
-            Effect::Denied(reason) => format!("denied: {reason}"),
-            Effect::Stopped => "stopped".into(),
-        }
-    }
-}
-
 const ABSENT_VAR: &str = "a parameter it interpolates is absent";
 
 /// Runs one rule whose condition held, recording each parameter it changed.
@@ -274,7 +260,7 @@ fn not_one_item(rule: &Rule, t: &Template, list: &str, item: &str) -> Option<Str
 fn record(changes: &mut Vec<Change>, rule: &Rule, param: &str) {
     changes.push(Change {
         rule: rule.id.clone(),
-        action: rule.action.keyword(),
+        action: (&rule.action).into(),
         param: param.to_string(),
         location: rule.location.clone(),
     });

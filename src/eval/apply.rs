@@ -7,21 +7,24 @@ use serde::Serialize;
 
 use super::actions::{run, Effect};
 use super::cond::Ctx;
+use super::effect::Effect as StepEffect;
 use super::params::Params;
 use super::redact;
 use super::request::{Request, Target};
 use crate::compile::ir::Rule;
 use crate::compile::Program;
 use crate::source::Location;
-use crate::vocab::Kind;
+use crate::vocab::{Action, Kind};
+use crate::RuleId;
 
 /// One change a rule made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Change {
     /// The rule's id (`PROVIDER/SECTION/NAME`, or `PROVIDER/SECTION#N` if unnamed).
-    pub rule: String,
-    /// The action keyword (`drop`, `set`, …).
-    pub action: &'static str,
+    pub rule: RuleId,
+    /// The action (`drop`, `set`, …).
+    pub action: Action,
     /// The parameter it changed.
     pub param: String,
     /// Where the rule is written.
@@ -30,17 +33,19 @@ pub struct Change {
 
 /// A refusal: the gateway must not send the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Denial {
     /// Why, for the operator.
     pub reason: String,
     /// The rule's id.
-    pub rule: String,
+    pub rule: RuleId,
     /// Where the rule is written.
     pub location: Location,
 }
 
 /// The result of `Policy::apply`.
 #[derive(Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Outcome {
     url: String,
     body: Option<String>,
@@ -94,19 +99,21 @@ impl fmt::Debug for Outcome {
 
 /// How one rule went, for `explain`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Step {
-    /// The rule's id.
-    pub rule: String,
+    /// The rule's id (`builtin/…` for a built-in callback check).
+    pub rule: RuleId,
     /// Where it is written.
     pub location: Location,
     /// Whether its condition held.
     pub held: bool,
-    /// What it did: `changed`, `no effect`, `denied`, `stopped`, `skipped: …`.
-    pub effect: String,
+    /// What it did; prints as `changed`, `no effect`, `denied: …`, ….
+    pub effect: StepEffect,
 }
 
 /// How the provider was chosen, for `explain`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Candidate {
     /// The provider tried.
     pub provider: String,
@@ -121,6 +128,7 @@ pub struct Candidate {
 
 /// A full trace of one evaluation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Trace {
     /// Providers the host index proposed, in the order tried.
     pub candidates: Vec<Candidate>,
@@ -191,7 +199,7 @@ fn is_loopback(host: &str) -> bool {
 /// Whether `rule` is switched off (an opt-in not enabled, or disabled by an
 /// overlay); the trace records why.
 pub(crate) fn is_off(rule: &Rule, trace: Option<&mut Trace>) -> bool {
-    let Some(off) = rule.off_reason() else {
+    let Some(off) = StepEffect::off(rule) else {
         return false;
     };
     if let Some(t) = trace {
@@ -252,7 +260,7 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
                 rule: rule.id.clone(),
                 location: rule.location.clone(),
                 held,
-                effect: effect.words(),
+                effect: (&effect).into(),
             });
         }
         match effect {

@@ -14,18 +14,24 @@ use subtle::ConstantTimeEq;
 
 use super::apply::{is_off, select, Step, Trace};
 use super::cond::Ctx;
+use super::effect::Effect;
+use super::expect::{ExpectationError, Expectations};
 use super::params::Params;
 use super::redact;
-use super::request::{parse_params, parse_target, Limits, RawParam, Request, RequestError, Target};
+use super::request::{
+    parse_params, parse_target, Limits, Part, RawParam, Request, RequestError, Target,
+};
 use crate::compile::ir::{Action, Rule};
 use crate::compile::Program;
 use crate::source::Location;
 use crate::vocab::{Category, Kind};
+use crate::RuleId;
 
 /// A redirect back to the client: its parameters, from a URL's query (or
 /// fragment, when the flow asked for `response_mode=fragment`) or from a
 /// `form_post` body.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Callback {
     target: Target,
     /// The query (or the form body).
@@ -47,7 +53,7 @@ impl Callback {
     pub fn from_url_with(url: &str, limits: &Limits) -> Result<Self, RequestError> {
         let target = parse_target(url, limits)?;
         let source = target.query_str().to_string();
-        let params = parse_params(&source, "query", limits)?;
+        let params = parse_params(&source, Part::Query, limits)?;
         // Both are kept: which one holds the response depends on the flow's
         // response mode, known only at classification.
         let fragment = target
@@ -55,7 +61,7 @@ impl Callback {
             .split_once('#')
             .map_or("", |(_, fragment)| fragment)
             .to_string();
-        let fragment_params = parse_params(&fragment, "query", limits)?;
+        let fragment_params = parse_params(&fragment, Part::Query, limits)?;
         Ok(Self {
             target,
             source,
@@ -88,7 +94,7 @@ impl Callback {
 
     /// A `response_mode=form_post` body.
     pub fn from_form_with(body: &str, limits: &Limits) -> Result<Self, RequestError> {
-        let params = parse_params(body, "body", limits)?;
+        let params = parse_params(body, Part::Body, limits)?;
         Ok(Self {
             target: Target {
                 url: String::new(),
@@ -116,61 +122,10 @@ impl Callback {
     }
 }
 
-/// What the gateway knows about the pending authorization.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Expectations {
-    /// The provider block's name, if known.
-    pub provider: Option<String>,
-    /// The authorize URL the flow started with (picks the provider when
-    /// `provider` is not given).
-    pub authorize_url: Option<String>,
-    /// The `state` the gateway sent.
-    pub expected_state: Option<String>,
-    /// The issuer the gateway expects in `iss` (RFC 9207).
-    pub expected_issuer: Option<String>,
-    /// The AS advertises `authorization_response_iss_parameter_supported`.
-    pub iss_required: bool,
-    /// The flow sent no `state` and relies on PKCE against CSRF (RFC 9700
-    /// §2.1): a callback without `state` is then not `missing_state`, and
-    /// one with a `state` is `state_mismatch` (it answers another request).
-    /// Ignored when `expected_state` is given: a sent state is always checked.
-    pub no_state: bool,
-    /// The `response_mode` the flow asked for. When absent, the
-    /// `authorize_url`'s `response_mode` (or its `response_type`'s default,
-    /// OAuth 2.0 Multiple Response Type Encoding Practices §5: `fragment`
-    /// when it asks for a token or ID token) decides; without either, `query`.
-    /// A callback URL's fragment is read only in `fragment` mode.
-    pub response_mode: Option<String>,
-}
-
-impl Expectations {
-    /// Whether the response travels in the URL fragment.
-    fn fragment_mode(&self) -> bool {
-        if let Some(mode) = &self.response_mode {
-            return mode == "fragment";
-        }
-        let Some(req) = self
-            .authorize_url
-            .as_deref()
-            .and_then(|u| Request::authorize(u).ok())
-        else {
-            return false;
-        };
-        let params = Params::new(req.param_source(), &req.params, false);
-        if let Some(mode) = params.get("response_mode").filter(|m| !m.is_empty()) {
-            return mode == "fragment";
-        }
-        params.get("response_type").is_some_and(|t| {
-            t.split(' ')
-                .any(|item| item == "token" || item == "id_token")
-        })
-    }
-}
-
 /// The verdict's top-level outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CallbackOutcome {
     /// A code bound to the pending state: redeem it.
     Success,
@@ -180,8 +135,26 @@ pub enum CallbackOutcome {
     Invalid,
 }
 
+impl CallbackOutcome {
+    /// `success`, `provider_error` or `invalid`, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallbackOutcome::Success => "success",
+            CallbackOutcome::ProviderError => "provider_error",
+            CallbackOutcome::Invalid => "invalid",
+        }
+    }
+}
+
+impl fmt::Display for CallbackOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// What a gateway should do with a callback.
 #[derive(Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Verdict {
     /// success, provider_error or invalid.
     pub outcome: CallbackOutcome,
@@ -201,7 +174,7 @@ pub struct Verdict {
     /// A short operator-facing fix.
     pub hint: Option<String>,
     /// The rule that decided: a provider rule id, or `builtin/…`.
-    pub rule: String,
+    pub rule: RuleId,
     /// The authorization code (success only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -241,41 +214,21 @@ impl fmt::Debug for Callback {
     }
 }
 
-/// Debug hides the expected state, and the secrets an authorize URL carries.
-impl fmt::Debug for Expectations {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Expectations")
-            .field("provider", &self.provider)
-            .field(
-                "authorize_url",
-                &self.authorize_url.as_deref().map(redact::Url),
-            )
-            .field(
-                "expected_state",
-                &redact::Secret(self.expected_state.as_deref()),
-            )
-            .field("expected_issuer", &self.expected_issuer)
-            .field("iss_required", &self.iss_required)
-            .field("no_state", &self.no_state)
-            .field("response_mode", &self.response_mode)
-            .finish()
-    }
-}
-
 /// Parameters the built-in checks refuse to see more than once.
 const SINGLE: [&str; 4] = ["code", "state", "error", "iss"];
 
 /// Classifies a callback, recording the decision in `trace` when given.
-/// Total: every input gets a verdict.
+/// Total once the expectations fit the program: every callback gets a verdict.
 pub(crate) fn classify(
     program: &Program,
     cb: &Callback,
     expect: &Expectations,
     mut trace: Option<&mut Trace>,
-) -> Verdict {
+) -> Result<Verdict, ExpectationError> {
+    expect.validate(program)?;
     let verdict = decide(program, cb, expect, trace.as_deref_mut());
     if let Some(t) = trace {
-        if verdict.rule.starts_with("builtin/") {
+        if verdict.rule.is_builtin() {
             t.steps.push(Step {
                 rule: verdict.rule.clone(),
                 location: Location {
@@ -284,11 +237,13 @@ pub(crate) fn classify(
                     column: 0,
                 },
                 held: true,
-                effect: format!("decided {}", verdict.category.name()),
+                effect: Effect::Decided {
+                    category: verdict.category,
+                },
             });
         }
     }
-    verdict
+    Ok(verdict)
 }
 
 fn decide(
@@ -315,7 +270,7 @@ fn decide(
         error: error.clone(),
         error_description: error_description.clone(),
         hint: Some(hint.to_string()),
-        rule: format!("builtin/{rule}"),
+        rule: RuleId::from(format!("builtin/{rule}")),
         code: None,
         state: None,
     };
@@ -362,7 +317,7 @@ fn decide(
         }
         _ => {}
     }
-    if expect.iss_required && value("iss").is_none() {
+    if expect.require_iss && value("iss").is_none() {
         return invalid(
             Category::IssuerMismatch,
             "issuer",
@@ -399,7 +354,7 @@ fn decide(
             error: error.clone(),
             error_description: error_description.clone(),
             hint: None,
-            rule: "builtin/error".into(),
+            rule: RuleId::from("builtin/error"),
             code: None,
             state: None,
         };
@@ -460,7 +415,7 @@ fn decide(
         error: None,
         error_description: None,
         hint: None,
-        rule: "builtin/success".into(),
+        rule: RuleId::from("builtin/success"),
         code: Some(code.to_string()),
         state: state.map(str::to_string),
     }
@@ -500,9 +455,11 @@ fn first_match<'a>(
                 location: rule.location.clone(),
                 held,
                 effect: if held {
-                    format!("classified {}", category.name())
+                    Effect::Classified {
+                        category: *category,
+                    }
                 } else {
-                    "condition false".into()
+                    Effect::ConditionFalse
                 },
             });
         }
@@ -525,7 +482,7 @@ fn code_is_vschar(source: &str, params: &[RawParam]) -> bool {
 
 /// The category of a standard error code (RFC 6749 §4.1.2.1, OIDC Core
 /// §3.1.2.6, RFC 8707), and whether the code is standard at all.
-pub fn standard_category(error: &str) -> (bool, Category) {
+pub(crate) fn standard_category(error: &str) -> (bool, Category) {
     let category = match error {
         "access_denied" => Category::AccessDenied,
         "invalid_request" | "invalid_request_uri" | "invalid_request_object" => {
@@ -549,7 +506,7 @@ pub fn standard_category(error: &str) -> (bool, Category) {
 }
 
 /// `AADSTS…` or `AADB2C…` at the start of an Entra error description.
-pub fn microsoft_code(description: &str) -> Option<String> {
+pub(crate) fn microsoft_code(description: &str) -> Option<String> {
     let d = description.trim_start();
     let prefix = ["AADSTS", "AADB2C"]
         .into_iter()

@@ -105,7 +105,9 @@ pub enum RenderError {
     TooLong,
 }
 
-fn check_value(check: &Check, value: &str) -> bool {
+/// Whether a present value passes a check: the one definition, which the
+/// lint rules reason with too.
+pub(crate) fn check_value(check: &Check, value: &str) -> bool {
     match check {
         Check::Eq(expected) => value == expected,
         Check::Matches(re) => re.is_match(value),

@@ -1,13 +1,21 @@
 //! The fourth layer: runs a compiled program on requests and callbacks.
 
+//!
+//! Its submodules are private: what an embedder needs is re-exported at the
+//! crate root, everything else is free to change.
+
 mod actions;
-pub mod apply;
-pub mod callback;
-pub mod cond;
-pub mod params;
+pub(crate) mod apply;
+pub(crate) mod callback;
+pub(crate) mod cond;
+mod effect;
+mod expect;
+pub(crate) mod params;
 pub(crate) mod redact;
-pub mod request;
+pub(crate) mod request;
 
 pub use apply::{Candidate, Change, Denial, Outcome, Step, Trace};
-pub use callback::{Callback, CallbackOutcome, Expectations, Verdict};
-pub use request::{Limits, Request, RequestError};
+pub use callback::{Callback, CallbackOutcome, Verdict};
+pub use effect::Effect;
+pub use expect::{ExpectationError, Expectations};
+pub use request::{Limits, Part, Request, RequestError};

@@ -14,7 +14,14 @@ use crate::compile::normalize_host;
 use crate::vocab::Kind;
 
 /// Size limits for incoming requests; inputs past them are refused, not cut.
+///
+/// ```
+/// use oauth_policy::{Limits, Request};
+/// let limits = Limits::default().with_max_url_bytes(100);
+/// assert!(Request::authorize_with(&format!("https://a.example/?x={}", "y".repeat(100)), &limits).is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Longest URL accepted, in bytes.
     pub max_url_bytes: usize,
@@ -34,9 +41,63 @@ impl Default for Limits {
     }
 }
 
+/// Limits with each field set by a builder, for callers outside the crate
+/// (the struct is `#[non_exhaustive]`: new limits may come).
+impl Limits {
+    /// The longest URL accepted, in bytes.
+    pub fn with_max_url_bytes(mut self, bytes: usize) -> Self {
+        self.max_url_bytes = bytes;
+        self
+    }
+
+    /// The longest form body accepted, in bytes.
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// The most parameters accepted in one query or body.
+    pub fn with_max_params(mut self, count: usize) -> Self {
+        self.max_params = count;
+        self
+    }
+}
+
+/// The part of a request a [`RequestError`] is about. Prints and
+/// serializes as `url`, `query` or `body`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Part {
+    /// The whole URL.
+    Url,
+    /// The URL's query (or a callback's fragment).
+    Query,
+    /// A form body.
+    Body,
+}
+
+impl Part {
+    /// `url`, `query` or `body`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Part::Url => "url",
+            Part::Query => "query",
+            Part::Body => "body",
+        }
+    }
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// Why a request could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic, Serialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RequestError {
     /// The URL does not parse.
     #[error("invalid URL: {reason}")]
@@ -63,8 +124,8 @@ pub enum RequestError {
     #[error("the {what} is {size} bytes, over the {limit} byte limit")]
     #[diagnostic(code(request::too_large))]
     TooLarge {
-        /// `url` or `body`.
-        what: &'static str,
+        /// The URL or the body.
+        what: Part,
         /// Its size.
         size: usize,
         /// The limit.
@@ -74,8 +135,8 @@ pub enum RequestError {
     #[error("the {what} has {count} parameters, over the limit of {limit}")]
     #[diagnostic(code(request::too_many_parameters))]
     TooManyParams {
-        /// `query` or `body`.
-        what: &'static str,
+        /// The query or the body.
+        what: Part,
         /// How many.
         count: usize,
         /// The limit.
@@ -168,7 +229,7 @@ impl Request {
     /// An authorization request URL.
     pub fn authorize_with(url: &str, limits: &Limits) -> Result<Self, RequestError> {
         let target = parse_target(url, limits)?;
-        let params = parse_params(target.query_str(), "query", limits)?;
+        let params = parse_params(target.query_str(), Part::Query, limits)?;
         Ok(Self {
             kind: Kind::Authorize,
             target,
@@ -187,7 +248,7 @@ impl Request {
     /// A token request with explicit limits.
     pub fn token_with(url: &str, body: &str, limits: &Limits) -> Result<Self, RequestError> {
         let target = parse_target(url, limits)?;
-        let params = parse_params(body, "body", limits)?;
+        let params = parse_params(body, Part::Body, limits)?;
         Ok(Self {
             kind: Kind::Token,
             target,
@@ -288,7 +349,7 @@ pub(crate) fn parse_target(url: &str, limits: &Limits) -> Result<Target, Request
     let url = url.trim_matches(|c: char| c.is_ascii_whitespace());
     if url.len() > limits.max_url_bytes {
         return Err(RequestError::TooLarge {
-            what: "url",
+            what: Part::Url,
             size: url.len(),
             limit: limits.max_url_bytes,
         });
@@ -374,10 +435,10 @@ fn hex(b: u8) -> Option<u8> {
 /// `what` is `query` or `body` (a body is held to `max_body_bytes`).
 pub(crate) fn parse_params(
     source: &str,
-    what: &'static str,
+    what: Part,
     limits: &Limits,
 ) -> Result<Vec<RawParam>, RequestError> {
-    if what == "body" && source.len() > limits.max_body_bytes {
+    if what == Part::Body && source.len() > limits.max_body_bytes {
         return Err(RequestError::TooLarge {
             what,
             size: source.len(),

@@ -1,16 +1,46 @@
 //! The abstract syntax tree of one `.policy` file. Every node carries the byte
 //! span it was parsed from, so later passes can point at the exact text.
+//!
+//! Equality (`==`) compares what nodes mean, never where they were written:
+//! spans are left out (and whether a string was raw), so the same rule at
+//! two places, or a file and its formatted copy, compare equal. The lint
+//! rules compare conditions this way, and the formatter's tests compare a
+//! file with its formatted copy; a pass that needs positions reads `span`.
 
 use super::span::Span;
 
-/// A node with the span it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Implements `PartialEq`/`Eq` on the fields listed first, leaving out
+/// those after `;` (spans: see the module documentation). Every field must
+/// be named on one side or the other, so a new field cannot be forgotten.
+macro_rules! eq_without_spans {
+    ($ty:ident { $($field:ident),* ; $($ignored:ident),* }) => {
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                let $ty { $($field: _,)* $($ignored: _,)* } = self;
+                true $(&& self.$field == other.$field)*
+            }
+        }
+        impl Eq for $ty {}
+    };
+}
+
+/// A node with the span it came from. Equal when the nodes are, wherever
+/// they were written.
+#[derive(Debug, Clone)]
 pub struct Spanned<T> {
     /// The node itself.
     pub node: T,
     /// Where it was written.
     pub span: Span,
 }
+
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node
+    }
+}
+
+impl<T: Eq> Eq for Spanned<T> {}
 
 impl<T> Spanned<T> {
     /// Pairs a node with its span.
@@ -43,7 +73,7 @@ pub enum Item {
 
 /// `extend provider "name" { also match COND | enable NAME | disable NAME | section }*`,
 /// or `extend global { … }` for the global rules.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Extension {
     /// The provider extended (defined in this or another loaded file); for
     /// `extend global`, `global` with the keyword's span.
@@ -60,8 +90,10 @@ pub struct Extension {
     pub span: Span,
 }
 
+eq_without_spans!(Extension { provider, global, also, switches, sections; span });
+
 /// `enable NAME` or `disable NAME`: turns a named rule of the provider on or off.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Switch {
     /// `true` for `enable`.
     pub on: bool,
@@ -71,8 +103,10 @@ pub struct Switch {
     pub span: Span,
 }
 
+eq_without_spans!(Switch { on, name; span });
+
 /// `provider "name" { match COND  section* }`
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Provider {
     /// The provider's name, unique across all loaded files.
     pub name: Spanned<String>,
@@ -84,8 +118,10 @@ pub struct Provider {
     pub span: Span,
 }
 
+eq_without_spans!(Provider { name, matcher, sections; span });
+
 /// `NAME { rule* }`; the name is checked against the known section kinds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Section {
     /// The section's name as written (`authorize`, `token`, `callback`).
     pub name: Spanned<String>,
@@ -95,8 +131,10 @@ pub struct Section {
     pub span: Span,
 }
 
+eq_without_spans!(Section { name, rules; span });
+
 /// `[[optional] NAME:] [when COND] ACTION [if COND]`
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Rule {
     /// `NAME:`: the rule's stable name, if written.
     pub name: Option<Spanned<String>>,
@@ -111,6 +149,8 @@ pub struct Rule {
     /// The whole rule.
     pub span: Span,
 }
+
+eq_without_spans!(Rule { name, optional, when, action, guard; span });
 
 /// A parameter name as written (bare or `param("…")`).
 pub type Name = Spanned<String>;
@@ -168,7 +208,7 @@ pub struct Classify {
 
 /// A template: a string (with `${…}` interpolation), a raw string, or a
 /// number, as written in an action (`set`, `add`, `deny`, `hint`…).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Value {
     /// The pieces of the value in order.
     pub parts: Vec<Part>,
@@ -177,6 +217,9 @@ pub struct Value {
     /// The literal including its quotes.
     pub span: Span,
 }
+
+// `raw` is how the text was written, not what it is: `"x"` == `r"x"`.
+eq_without_spans!(Value { parts; raw, span });
 
 impl Value {
     /// The value's text if it has no interpolation.
@@ -203,13 +246,15 @@ impl Value {
 /// Fixed text: the value of a comparison, a regex, an `in` list item. A
 /// different type from [`Value`] so a test can never hold a template: the
 /// parser refuses `${…}` here (`E016`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Literal {
     /// The text, escapes resolved.
     pub text: String,
     /// The literal including its quotes.
     pub span: Span,
 }
+
+eq_without_spans!(Literal { text; span });
 
 /// A piece of a string value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,4 +313,23 @@ pub enum Test {
     Contains(Literal),
     /// `contains ~ REGEX`: one item of the list matches REGEX.
     ContainsMatch(Literal),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{File, Item};
+    use crate::syntax::parse;
+
+    #[test]
+    fn the_same_rule_at_two_places_compares_equal() {
+        let File { items } =
+            parse("drop x if a == \"1\"\n\n  # moved\n  drop   x if  a == r\"1\"\ndrop y\n")
+                .unwrap();
+        let [Item::Rule(a), Item::Rule(b), Item::Rule(c)] = &items[..] else {
+            panic!("{items:?}")
+        };
+        assert_ne!(a.span, b.span);
+        assert_eq!(a, b, "spans and raw-ness are left out");
+        assert_ne!(a, c, "what the rule does is not");
+    }
 }

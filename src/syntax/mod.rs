@@ -7,6 +7,7 @@ pub mod lexer;
 pub mod parse;
 pub mod span;
 pub mod strings;
+pub mod visit;
 
 pub use error::SyntaxError;
 pub use parse::parse;

@@ -6,7 +6,7 @@ use pest::Parser as _;
 
 use super::ast::*;
 use super::error::SyntaxError;
-use super::span::Span;
+use super::span::{IntoSpan as _, Span};
 use super::strings;
 
 /// The pest parser generated from `grammar/policy.pest`.
@@ -45,7 +45,7 @@ pub fn parse(text: &str) -> Result<File, SyntaxError> {
 }
 
 /// Refuses input whose brackets nest deeper than [`MAX_NESTING`]. Depth is
-/// counted on the shared token stream ([`super::lexer`]), which reads strings
+/// counted on the shared token stream (`super::lexer`), which reads strings
 /// and comments exactly as the grammar does; pest's recursion cannot be
 /// bounded from inside, so this must run first. The AST mirrors the
 /// brackets (`not` runs fold, `and`/`or` chains are flat), so every
@@ -126,7 +126,7 @@ fn is_keyword(r: R) -> bool {
 }
 
 fn provider(pair: Pair<'_, R>) -> Result<Provider, SyntaxError> {
-    let span: Span = pair.as_span().into();
+    let span: Span = pair.as_span().into_span();
     let mut inner = children(pair).filter(|p| !is_keyword(p.as_rule()));
     let name_pair = inner.next().ok_or_else(|| malformed(span))?;
     let name_value = literal(name_pair, "a provider name")?;
@@ -148,12 +148,12 @@ fn provider(pair: Pair<'_, R>) -> Result<Provider, SyntaxError> {
 }
 
 fn extension(pair: Pair<'_, R>) -> Result<Extension, SyntaxError> {
-    let span: Span = pair.as_span().into();
+    let span: Span = pair.as_span().into_span();
     let global = pair
         .clone()
         .into_inner()
         .find(|p| p.as_rule() == R::kw_global)
-        .map(|p| Spanned::new("global".to_string(), p.as_span().into()));
+        .map(|p| Spanned::new("global".to_string(), p.as_span().into_span()));
     let mut inner = children(pair).filter(|p| !is_keyword(p.as_rule()));
     let provider = match &global {
         Some(g) => g.clone(),
@@ -174,7 +174,7 @@ fn extension(pair: Pair<'_, R>) -> Result<Extension, SyntaxError> {
         span,
     };
     for item in inner {
-        let item_span: Span = item.as_span().into();
+        let item_span: Span = item.as_span().into_span();
         match item.as_rule() {
             R::also_match => ext.also.push(clause_cond(item)?),
             R::switch => {
@@ -195,7 +195,7 @@ fn extension(pair: Pair<'_, R>) -> Result<Extension, SyntaxError> {
 }
 
 fn section(pair: Pair<'_, R>) -> Result<Section, SyntaxError> {
-    let span: Span = pair.as_span().into();
+    let span: Span = pair.as_span().into_span();
     let mut inner = children(pair);
     let name = ident(next(&mut inner, span)?);
     let rules = inner.map(rule).collect::<Result<_, _>>()?;
@@ -203,7 +203,7 @@ fn section(pair: Pair<'_, R>) -> Result<Section, SyntaxError> {
 }
 
 fn rule(pair: Pair<'_, R>) -> Result<Rule, SyntaxError> {
-    let span: Span = pair.as_span().into();
+    let span: Span = pair.as_span().into_span();
     let mut when = None;
     let mut guard = None;
     let mut action_ = None;
@@ -235,7 +235,7 @@ fn rule(pair: Pair<'_, R>) -> Result<Rule, SyntaxError> {
 }
 
 fn clause_cond(pair: Pair<'_, R>) -> Result<Cond, SyntaxError> {
-    let span: Span = pair.as_span().into();
+    let span: Span = pair.as_span().into_span();
     let inner = pair
         .into_inner()
         .find(|p| p.as_rule() == R::cond)
@@ -244,7 +244,7 @@ fn clause_cond(pair: Pair<'_, R>) -> Result<Cond, SyntaxError> {
 }
 
 fn action(pair: Pair<'_, R>) -> Result<Spanned<Action>, SyntaxError> {
-    let span: Span = pair.as_span().into();
+    let span: Span = pair.as_span().into_span();
     let kind = pair.as_rule();
     let mut args = children(pair).filter(|p| !is_keyword(p.as_rule()));
     let mut arg = || args.next().ok_or_else(|| malformed(span));
@@ -276,7 +276,7 @@ fn action(pair: Pair<'_, R>) -> Result<Spanned<Action>, SyntaxError> {
             let mut retryable = None;
             let mut hint = None;
             for extra in args {
-                let extra_span: Span = extra.as_span().into();
+                let extra_span: Span = extra.as_span().into_span();
                 match extra.as_rule() {
                     R::retry_flag => {
                         let negated = extra.into_inner().any(|p| p.as_rule() == R::kw_not);
@@ -314,7 +314,7 @@ fn except(pair: Option<Pair<'_, R>>) -> Result<Vec<Name>, SyntaxError> {
 }
 
 fn ident(pair: Pair<'_, R>) -> Spanned<String> {
-    Spanned::new(pair.as_str().to_string(), pair.as_span().into())
+    Spanned::new(pair.as_str().to_string(), pair.as_span().into_span())
 }
 
 /// A parameter name: a bare identifier or `param("…")`.
@@ -326,7 +326,7 @@ fn name(pair: Pair<'_, R>) -> Result<Name, SyntaxError> {
 }
 
 fn escaped(pair: Pair<'_, R>) -> Result<Name, SyntaxError> {
-    let span: Span = pair.as_span().into();
+    let span: Span = pair.as_span().into_span();
     let inner = pair
         .into_inner()
         .find(|p| p.as_rule() == R::string)
@@ -355,7 +355,7 @@ fn literal(pair: Pair<'_, R>, place: &'static str) -> Result<Literal, SyntaxErro
 }
 
 fn value(pair: Pair<'_, R>) -> Result<Value, SyntaxError> {
-    let span: Span = pair.as_span().into();
+    let span: Span = pair.as_span().into_span();
     match pair.as_rule() {
         R::number => Ok(Value {
             parts: vec![Part::Text(pair.as_str().to_string())],
@@ -387,7 +387,7 @@ fn value(pair: Pair<'_, R>) -> Result<Value, SyntaxError> {
 }
 
 fn cond(pair: Pair<'_, R>) -> Result<Cond, SyntaxError> {
-    let span: Span = pair.as_span().into();
+    let span: Span = pair.as_span().into_span();
     match pair.as_rule() {
         R::cond | R::conj => {
             let is_or = pair.as_rule() == R::cond;
@@ -430,12 +430,12 @@ fn cond(pair: Pair<'_, R>) -> Result<Cond, SyntaxError> {
 }
 
 fn comparison(pair: Pair<'_, R>) -> Result<Cond, SyntaxError> {
-    let span: Span = pair.as_span().into();
+    let span: Span = pair.as_span().into_span();
     let mut inner = pair.into_inner();
     let left = next(&mut inner, span)?;
     let operand = match left.as_rule() {
         R::call => {
-            let call_span: Span = left.as_span().into();
+            let call_span: Span = left.as_span().into_span();
             let mut parts = left.into_inner();
             let fname = next(&mut parts, call_span)?;
             let is_repeated = fname.into_inner().any(|p| p.as_rule() == R::kw_repeated);
@@ -454,7 +454,7 @@ fn comparison(pair: Pair<'_, R>) -> Result<Cond, SyntaxError> {
 }
 
 fn test(pair: Pair<'_, R>) -> Result<Test, SyntaxError> {
-    let span: Span = pair.as_span().into();
+    let span: Span = pair.as_span().into_span();
     let kind = pair.as_rule();
     let mut inner = pair.into_inner().filter(|p| !is_keyword(p.as_rule()));
     match kind {

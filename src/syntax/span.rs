@@ -28,9 +28,16 @@ impl Span {
     }
 }
 
-impl From<pest::Span<'_>> for Span {
-    fn from(s: pest::Span<'_>) -> Self {
-        Self::new(s.start(), s.end())
+/// A pest span as ours: a crate-private conversion, so no pest type shows
+/// in the public API (not even as a `From` impl).
+pub(crate) trait IntoSpan {
+    /// The same byte range.
+    fn into_span(self) -> Span;
+}
+
+impl IntoSpan for pest::Span<'_> {
+    fn into_span(self) -> Span {
+        Span::new(self.start(), self.end())
     }
 }
 

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use oauth_policy::check::lint::{self, Options};
 use oauth_policy::read_sources;
 use oauth_policy::testing::CaseFile;
+use oauth_policy::{AnalyzeOptions, Policy};
 
 const FILES: usize = 50;
 const PER_FILE: usize = 20;
@@ -78,12 +78,9 @@ fn generate() -> PathBuf {
 fn lint_dir(dir: &Path) -> usize {
     let files = read_sources(dir).unwrap_or_else(|e| panic!("{e}"));
     let cases = CaseFile::read(&dir.join("tests/cases.json")).unwrap_or_else(|e| panic!("{e}"));
-    let tested = cases.authorize.iter().map(|c| c.provider.clone()).collect();
-    let opts = Options {
-        tested: Some(tested),
-        ..Options::default()
-    };
-    lint::lint(&files, &opts).len()
+    let tested = cases.authorize.iter().map(|c| c.provider.clone());
+    let opts = AnalyzeOptions::default().with_tested(tested);
+    Policy::analyze(files, &opts).diagnostics.len()
 }
 
 fn bench(c: &mut Criterion) {

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use oauth_policy::{Callback, Expectations, Verdict};
+use miette::Diagnostic as _;
+use oauth_policy::{Callback, ExpectationError, Expectations, Verdict};
 
 use crate::common::{self, Format};
-use crate::errors;
 
 /// Arguments of `policyc classify`.
 #[derive(Debug, clap::Args)]
@@ -57,21 +57,6 @@ pub fn run(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(e) => return common::report_load_error(args.format, e),
     };
-    if let Some(name) = &args.provider {
-        if !policy.providers().any(|p| p == name) {
-            let known: Vec<&str> = policy.providers().collect();
-            let close = known
-                .iter()
-                .copied()
-                .min_by_key(|k| strsim::damerau_levenshtein(k, name));
-            return common::report_error(
-                args.format,
-                errors::UNKNOWN_PROVIDER,
-                &format!("no provider named `{name}` in the policy"),
-                close.map(|close| format!("did you mean `{close}`? (`policyc classify --help`)")),
-            );
-        }
-    }
     let callback = if args.form {
         Callback::from_form(&args.callback)
     } else {
@@ -81,21 +66,68 @@ pub fn run(args: Args) -> ExitCode {
         Ok(c) => c,
         Err(e) => return common::report_input_error(args.format, e),
     };
-    let expect = Expectations {
-        provider: args.provider,
-        authorize_url: args.authorize_url,
-        expected_state: args.expected_state,
-        expected_issuer: args.expected_issuer,
-        iss_required: args.require_iss,
-        no_state: args.no_state,
-        response_mode: args.response_mode,
+    let verdict = match policy.classify(&callback, &expectations(&args)) {
+        Ok(v) => v,
+        Err(e) => return report_expectation_error(args.format, &e),
     };
-    let verdict = policy.classify(&callback, &expect);
     match args.format {
         Format::Json => common::print_json(&verdict),
         Format::Human => print_human(&verdict),
     }
     ExitCode::SUCCESS
+}
+
+/// The expectations the flags describe.
+fn expectations(args: &Args) -> Expectations {
+    expectations_from(
+        args.provider.as_deref(),
+        args.authorize_url.as_deref(),
+        args.expected_state.as_deref(),
+        args.expected_issuer.as_deref(),
+        args.require_iss,
+        args.no_state,
+        args.response_mode.as_deref(),
+    )
+}
+
+/// Expectations from the flags `classify` and `explain --callback` share.
+pub fn expectations_from(
+    provider: Option<&str>,
+    authorize_url: Option<&str>,
+    expected_state: Option<&str>,
+    expected_issuer: Option<&str>,
+    require_iss: bool,
+    no_state: bool,
+    response_mode: Option<&str>,
+) -> Expectations {
+    let mut e = Expectations::new()
+        .with_require_iss(require_iss)
+        .with_no_state(no_state);
+    if let Some(p) = provider {
+        e = e.with_provider(p);
+    }
+    if let Some(u) = authorize_url {
+        e = e.with_authorize_url(u);
+    }
+    if let Some(s) = expected_state {
+        e = e.with_expected_state(s);
+    }
+    if let Some(i) = expected_issuer {
+        e = e.with_expected_issuer(i);
+    }
+    if let Some(m) = response_mode {
+        e = e.with_response_mode(m);
+    }
+    e
+}
+
+/// Prints the library's refusal of the expectations (an unknown
+/// `--provider`: `policy::E022` with its "did you mean") and returns the
+/// error exit code.
+pub fn report_expectation_error(format: common::Format, e: &ExpectationError) -> ExitCode {
+    let code = e.code().map(|c| c.to_string()).unwrap_or_default();
+    let help = e.help().map(|h| format!("{h} (`policyc classify --help`)"));
+    common::report_error(format, &code, &e.to_string(), help)
 }
 
 fn print_human(v: &Verdict) {

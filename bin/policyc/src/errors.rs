@@ -17,9 +17,6 @@ use miette::Diagnostic;
 use oauth_policy::{LoadError, PolicyDiagnostic};
 use serde_json::{json, Value};
 
-/// Code for `--provider NAME` naming no provider block of the policy.
-pub const UNKNOWN_PROVIDER: &str = "policy::E022";
-
 /// Code for `policyc test` finding no case file to run.
 pub const NO_CASES: &str = "policy::E023";
 
@@ -74,6 +71,9 @@ fn diagnostics(e: &LoadError) -> Vec<Value> {
         | LoadError::Empty { path } => {
             vec![about_path(e, path)]
         }
+        // A kind of load error added to the library later: its message and
+        // code are in the document's head.
+        _ => Vec::new(),
     }
 }
 

@@ -5,10 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use oauth_policy::eval::{Candidate, Step, Trace};
-use oauth_policy::syntax::ast::Item;
-use oauth_policy::syntax::fmt::lex;
-use oauth_policy::{Callback, Expectations, Location, Policy, Request};
+use oauth_policy::{Callback, Candidate, Location, Policy, Request, Step, Trace};
 use serde_json::json;
 
 use crate::common::{self, Format};
@@ -80,16 +77,19 @@ pub fn run(args: Args) -> ExitCode {
             Ok(c) => c,
             Err(e) => return common::report_input_error(args.format, e),
         };
-        let expect = Expectations {
-            provider: args.provider.clone(),
-            authorize_url: args.authorize_url.clone(),
-            expected_state: args.expected_state.clone(),
-            expected_issuer: args.expected_issuer.clone(),
-            iss_required: args.require_iss,
-            no_state: args.no_state,
-            response_mode: args.response_mode.clone(),
+        let expect = crate::classify::expectations_from(
+            args.provider.as_deref(),
+            args.authorize_url.as_deref(),
+            args.expected_state.as_deref(),
+            args.expected_issuer.as_deref(),
+            args.require_iss,
+            args.no_state,
+            args.response_mode.as_deref(),
+        );
+        let (verdict, trace) = match policy.explain_callback(&cb, &expect) {
+            Ok(v) => v,
+            Err(e) => return crate::classify::report_expectation_error(args.format, &e),
         };
-        let (verdict, trace) = policy.explain_callback(&cb, &expect);
         match args.format {
             Format::Json => common::print_json(&json!({
                 "kind": "callback",
@@ -194,19 +194,15 @@ pub fn run(args: Args) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The text of providers' `match` clauses and of rules, found by location,
-/// and the layer each file belongs to.
-struct Sources {
-    /// (location of the `provider` keyword or of a `match`/`also match`
-    /// condition, its text)
-    matches: Vec<(Location, String)>,
-    /// (location of a rule, its text)
-    rules: Vec<(Location, String)>,
+/// The text of providers' `match` clauses and of rules (kept by the
+/// compiled policy), and the layer each file belongs to.
+struct Sources<'p> {
+    policy: &'p Policy,
     /// File name → layer name, when there is more than one layer.
     layers: Vec<(String, String)>,
 }
 
-impl Sources {
+impl<'p> Sources<'p> {
     /// ` [layer]` after a location, when the policy has overlays.
     fn layer(&self, at: &Location) -> String {
         self.layer_name(at)
@@ -221,68 +217,26 @@ impl Sources {
             .map(|(_, l)| l.as_str())
     }
 
-    fn new(policy: &Policy) -> Self {
-        let mut s = Sources {
-            matches: Vec::new(),
-            rules: Vec::new(),
-            layers: Vec::new(),
-        };
+    fn new(policy: &'p Policy) -> Self {
+        let mut layers = Vec::new();
         if policy.layers().len() > 1 {
             for f in policy.files() {
                 if let Some(l) = policy.layer_of(&f.name) {
-                    s.layers.push((f.name.to_string(), l.name.clone()));
+                    layers.push((f.name.to_string(), l.name.clone()));
                 }
             }
         }
-        for file in policy.files() {
-            let (Ok(tree), Ok(lexed)) = (oauth_policy::syntax::parse(&file.text), lex(&file.text))
-            else {
-                continue;
-            };
-            // Source text without comments, whitespace collapsed.
-            let text = |span: oauth_policy::syntax::Span| -> String {
-                let mut out = String::new();
-                let mut at = span.start;
-                for c in lexed
-                    .comments
-                    .iter()
-                    .filter(|c| c.span.start >= span.start && c.span.end <= span.end)
-                {
-                    out.push_str(file.text.get(at..c.span.start).unwrap_or(""));
-                    at = c.span.end;
-                }
-                out.push_str(file.text.get(at..span.end).unwrap_or(""));
-                out.split_whitespace().collect::<Vec<_>>().join(" ")
-            };
-            let mut rule = |r: &oauth_policy::syntax::ast::Rule| {
-                s.rules.push((file.location(r.span), text(r.span)));
-            };
-            for item in &tree.items {
-                match item {
-                    Item::Provider(p) => {
-                        let own = text(p.matcher.span);
-                        s.matches.push((file.location(p.span), own.clone()));
-                        s.matches.push((file.location(p.matcher.span), own));
-                        p.sections.iter().flat_map(|x| &x.rules).for_each(&mut rule);
-                    }
-                    Item::Section(x) => x.rules.iter().for_each(&mut rule),
-                    Item::Rule(r) => rule(r),
-                    Item::Extend(e) => {
-                        for c in &e.also {
-                            s.matches.push((file.location(c.span), text(c.span)));
-                        }
-                        e.sections.iter().flat_map(|x| &x.rules).for_each(&mut rule);
-                    }
-                }
-            }
-        }
-        s
+        Sources { policy, layers }
     }
 
-    fn find<'a>(list: &'a [(Location, String)], at: &Location) -> &'a str {
-        list.iter()
-            .find(|(l, _)| l == at)
-            .map_or("", |(_, t)| t.as_str())
+    /// The text of the `match` at a location ("" when none is there).
+    fn matches(&self, at: &Location) -> String {
+        self.policy.match_text(at).unwrap_or_default()
+    }
+
+    /// The text of the rule at a location ("" when none is there).
+    fn rule(&self, at: &Location) -> String {
+        self.policy.rule_text(at).unwrap_or_default()
     }
 }
 
@@ -322,7 +276,7 @@ fn candidates_human(trace: &Trace, sources: &Sources) {
             if c.matched { "✓" } else { "✗" },
             c.provider,
             format!("{}{}", c.location, sources.layer(&c.location)),
-            Sources::find(&sources.matches, at)
+            sources.matches(at)
         );
     }
 }
@@ -333,13 +287,16 @@ fn candidates_json(trace: &Trace, sources: &Sources) -> Vec<serde_json::Value> {
         .iter()
         .map(|c: &Candidate| {
             let layer = c.matched_by.as_ref().and_then(|m| sources.layer_name(m));
-            with_layer(layer, json!({
-                "provider": c.provider,
-                "location": c.location,
-                "matched": c.matched,
-                "matched_by": c.matched_by,
-                "match": Sources::find(&sources.matches, c.matched_by.as_ref().unwrap_or(&c.location)),
-            }))
+            with_layer(
+                layer,
+                json!({
+                    "provider": c.provider,
+                    "location": c.location,
+                    "matched": c.matched,
+                    "matched_by": c.matched_by,
+                    "match": sources.matches(c.matched_by.as_ref().unwrap_or(&c.location)),
+                }),
+            )
         })
         .collect()
 }
@@ -361,8 +318,8 @@ fn steps_human(trace: &Trace, sources: &Sources, title: &str) {
     for s in &trace.steps {
         let outcome = if s.held {
             format!("condition true: {}", s.effect)
-        } else if s.effect.starts_with("off") {
-            s.effect.clone()
+        } else if s.effect.is_off() {
+            s.effect.to_string()
         } else {
             "condition false".to_string()
         };
@@ -371,7 +328,7 @@ fn steps_human(trace: &Trace, sources: &Sources, title: &str) {
             s.rule,
             format!("{}{}", s.location, sources.layer(&s.location))
         );
-        let text = Sources::find(&sources.rules, &s.location);
+        let text = sources.rule(&s.location);
         if !text.is_empty() {
             println!("  {:<rule_w$}    {text}", "");
         }
@@ -390,7 +347,7 @@ fn steps_json(trace: &Trace, sources: &Sources) -> Vec<serde_json::Value> {
                     "location": s.location,
                     "held": s.held,
                     "effect": s.effect,
-                    "text": Sources::find(&sources.rules, &s.location),
+                    "text": sources.rule(&s.location),
                 }),
             )
         })

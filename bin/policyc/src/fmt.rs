@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use oauth_policy::syntax::fmt::format;
+use oauth_policy::fmt::format;
 use oauth_policy::{is_policy_file, LoadError, PolicyDiagnostic, SourceFile};
 
 use crate::common::EXIT_ERROR;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use miette::Diagnostic as _;
 use oauth_policy::testing::{CaseFile, CaseFileError, CaseResult};
-use oauth_policy::{LoadError, Policy, Request};
+use oauth_policy::{Kind, LoadError, Policy, Request};
 use serde_json::json;
 
 use crate::common::{self, Format, EXIT_ERROR};
@@ -184,7 +184,7 @@ pub fn run(args: Args) -> ExitCode {
 fn case_file_error(path: &Path, e: &CaseFileError) -> serde_json::Value {
     let (line, column) = match e {
         CaseFileError::Format { line, column, .. } => (Some(*line), Some(*column)),
-        CaseFileError::Io { .. } => (None, None),
+        _ => (None, None),
     };
     json!({
         "code": e.code().map(|c| c.to_string()),
@@ -204,14 +204,14 @@ struct Actual {
 
 fn actual(policy: &Policy, cases: &CaseFile, r: &CaseResult) -> Option<Actual> {
     let (req, expected) = match r.kind {
-        "authorize" => {
+        Kind::Authorize => {
             let c = cases.authorize.iter().find(|c| c.id == r.id)?;
             (
                 Request::authorize(&c.input_url).ok()?,
                 c.expect.output.clone()?,
             )
         }
-        "token" => {
+        Kind::Token => {
             let c = cases.token.iter().find(|c| c.id == r.id)?;
             (
                 Request::token(&c.url, &c.body).ok()?,
@@ -342,8 +342,8 @@ fn lcs(table: &[Vec<usize>], i: usize, j: usize) -> usize {
 
 /// Records the rules whose condition held for some case.
 fn exercise(policy: &Policy, cases: &CaseFile, into: &mut BTreeSet<String>) {
-    let record = |steps: &[oauth_policy::eval::Step], into: &mut BTreeSet<String>| {
-        into.extend(steps.iter().filter(|s| s.held).map(|s| s.rule.clone()));
+    let record = |steps: &[oauth_policy::Step], into: &mut BTreeSet<String>| {
+        into.extend(steps.iter().filter(|s| s.held).map(|s| s.rule.to_string()));
     };
     for c in &cases.authorize {
         if let Ok(req) = Request::authorize(&c.input_url) {
@@ -356,36 +356,25 @@ fn exercise(policy: &Policy, cases: &CaseFile, into: &mut BTreeSet<String>) {
         }
     }
     for c in &cases.callback {
-        if let Ok(cb) = c.parse() {
-            let (verdict, trace) = policy.explain_callback(&cb, &c.expectations());
+        let explained = c
+            .parse()
+            .ok()
+            .and_then(|cb| policy.explain_callback(&cb, &c.expectations()).ok());
+        if let Some((verdict, trace)) = explained {
             record(&trace.steps, into);
-            into.insert(verdict.rule);
+            into.insert(verdict.rule.into());
         }
     }
 }
 
 /// The rules never exercised (id, location), and the number of rules.
 fn unexercised(policy: &Policy, exercised: &BTreeSet<String>) -> (Vec<(String, String)>, usize) {
-    let program = policy.program();
-    let all = program
-        .global
-        .authorize
-        .iter()
-        .chain(&program.global.token)
-        .chain(&program.global.callback)
-        .chain(program.providers.iter().flat_map(|p| {
-            p.sections
-                .authorize
-                .iter()
-                .chain(&p.sections.token)
-                .chain(&p.sections.callback)
-        }));
     let mut total = 0;
     let mut missed = Vec::new();
-    for rule in all {
+    for (id, location) in policy.rule_ids() {
         total += 1;
-        if !exercised.contains(&rule.id) {
-            missed.push((rule.id.clone(), rule.location.to_string()));
+        if !exercised.contains(id) {
+            missed.push((id.to_string(), location.to_string()));
         }
     }
     (missed, total)

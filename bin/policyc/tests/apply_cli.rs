@@ -107,6 +107,20 @@ fn classify_prints_a_verdict_and_exits_zero_for_any_verdict() {
     ]);
     assert_eq!(code, 1);
     assert!(err.contains("did you mean `microsoft-entra-v2`?"), "{err}");
+    // `explain --callback` refuses it the same way (the library's check).
+    let (code, _, err) = policyc(&[
+        "explain",
+        "--callback",
+        "--provider",
+        "microsoft-entra-v3",
+        "https://gw.example/cb",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no provider named `microsoft-entra-v3` in the policy")
+            && err.contains("did you mean `microsoft-entra-v2`?"),
+        "{err}"
+    );
 }
 
 #[test]

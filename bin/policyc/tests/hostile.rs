@@ -4,9 +4,11 @@
 mod cli_support;
 
 use cli_support::{tests_for, Fixture};
-use oauth_policy::check::lint::{self, Options};
-use oauth_policy::compile::{self, RegexLimits};
-use oauth_policy::syntax::{self, SyntaxError};
+use oauth_policy::lint;
+use oauth_policy::unstable::compile::{self, RegexLimits};
+use oauth_policy::unstable::syntax;
+use oauth_policy::AnalyzeOptions;
+use oauth_policy::SyntaxError;
 use oauth_policy::{LoadError, Policy, PolicyDiagnostic, Request, SourceFile};
 
 // ---- nesting: no input overflows the stack -----------------------------------
@@ -66,14 +68,11 @@ fn deep_nesting_is_a_syntax_error_on_a_small_stack() {
                 matches!(err, SyntaxError::TooDeep { limit: 64, .. }),
                 "{what}: {err:?}"
             );
-            assert!(syntax::fmt::format(&text).is_err(), "{what}");
-            assert!(syntax::fmt::lex(&text).is_err(), "{what}");
-            let findings = lint::lint(
-                &[SourceFile::new("a.policy", text.as_str())],
-                &Options::default(),
-            );
+            assert!(oauth_policy::fmt::format(&text).is_err(), "{what}");
+            assert!(syntax::lex(&text).is_err(), "{what}");
+            let findings = analyze(&text);
             assert_eq!(findings.len(), 1, "{what}: {findings:?}");
-            assert_eq!(findings[0].code, "E002", "{what}");
+            assert_eq!(findings[0].code_str(), "policy::E002", "{what}");
             let err = Policy::parse("a.policy", &text).expect_err(what);
             assert_eq!(err.diagnostics().len(), 1, "{what}");
         }
@@ -83,15 +82,9 @@ fn deep_nesting_is_a_syntax_error_on_a_small_stack() {
         let policy = Policy::parse("a.policy", &text).unwrap();
         let out = policy.apply(&Request::authorize("https://h.example/?a=1").unwrap());
         assert!(out.denied().is_some());
-        assert!(syntax::fmt::format(&text).is_ok());
-        let findings = lint::lint(
-            &[SourceFile::new("a.policy", text.as_str())],
-            &Options::default(),
-        );
-        assert!(
-            findings.iter().all(|f| !f.code.starts_with('E')),
-            "{findings:?}"
-        );
+        assert!(oauth_policy::fmt::format(&text).is_ok());
+        let findings = analyze(&text);
+        assert!(findings.iter().all(|f| !f.is_load_error()), "{findings:?}");
     });
 }
 
@@ -107,22 +100,16 @@ fn nesting_at_the_limit_still_loads() {
             "not (b or c and ".repeat(64),
             ")".repeat(64)
         );
-        let findings = lint::lint(
-            &[SourceFile::new("a.policy", text.as_str())],
-            &Options::default(),
-        );
-        assert!(
-            findings.iter().all(|f| !f.code.starts_with('E')),
-            "{findings:?}"
-        );
+        let findings = analyze(&text);
+        assert!(findings.iter().all(|f| !f.is_load_error()), "{findings:?}");
         let policy = Policy::parse("a.policy", &text).unwrap();
         let out = policy.apply(&Request::authorize("https://h.example/?a=1").unwrap());
         // Without `b` and `c`, 64 negations of `a`: an even count, so `a`.
         assert!(out.denied().is_some());
         // The formatter adds no clarifying parentheses past the limit.
-        let formatted = syntax::fmt::format(&text).unwrap();
-        assert_eq!(syntax::fmt::format(&formatted).unwrap(), formatted);
-        let meaning = |t: &str| syntax::fmt::without_spans(&syntax::parse(t).unwrap());
+        let formatted = oauth_policy::fmt::format(&text).unwrap();
+        assert_eq!(oauth_policy::fmt::format(&formatted).unwrap(), formatted);
+        let meaning = |t: &str| syntax::parse(t).unwrap();
         assert_eq!(meaning(&formatted), meaning(&text));
     });
 }
@@ -421,10 +408,19 @@ fn l009_secret_in_reason() {
 
 // ---- lint stays near-linear, and says when it cut an analysis short ------------
 
-fn budget_notes(text: &str) -> Vec<lint::Finding> {
-    lint::lint(&[SourceFile::new("a.policy", text)], &Options::default())
+/// Every diagnostic `Policy::analyze` finds in one file `a.policy`.
+fn analyze(text: &str) -> Vec<PolicyDiagnostic> {
+    Policy::analyze(
+        vec![SourceFile::new("a.policy", text)],
+        &AnalyzeOptions::default(),
+    )
+    .diagnostics
+}
+
+fn budget_notes(text: &str) -> Vec<PolicyDiagnostic> {
+    analyze(text)
         .into_iter()
-        .filter(|f| f.code == lint::BUDGET_NOTE)
+        .filter(|f| f.code_str() == format!("policy::{}", lint::BUDGET_NOTE))
         .collect()
 }
 
@@ -439,11 +435,13 @@ fn many_providers_on_one_host_are_compared_a_bounded_number_of_times() {
         .collect();
     let notes = budget_notes(&text);
     assert_eq!(notes.len(), 1, "{notes:?}");
-    assert_eq!(notes[0].level, lint::Level::Note);
+    assert_eq!(notes[0].level(), lint::Level::Note);
     assert!(
-        notes[0].message.starts_with("43 rules or providers were"),
+        notes[0]
+            .to_string()
+            .starts_with("43 rules or providers were"),
         "{}",
-        notes[0].message
+        notes[0]
     );
     // A small policy is checked completely: no note.
     assert!(budget_notes(&text[..text.len() / 10]).is_empty());
@@ -464,5 +462,5 @@ fn a_rule_with_costly_comparisons_runs_out_of_budget_and_says_so() {
         .collect();
     let notes = budget_notes(&text);
     assert_eq!(notes.len(), 1, "{notes:?}");
-    assert_eq!(notes[0].level, lint::Level::Note);
+    assert_eq!(notes[0].level(), lint::Level::Note);
 }

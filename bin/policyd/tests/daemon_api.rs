@@ -104,6 +104,15 @@ fn classify_over_http() {
         (Some("success"), Some("abc"))
     );
 
+    // RFC 9207: a callback without `iss` is refused when the flow requires
+    // it, spelt `require_iss` or, as before, `iss_required`.
+    for key in ["require_iss", "iss_required"] {
+        let mut body = json!({ "callback_url": "https://gw.example/cb?code=c&state=s1", "expected_state": "s1" });
+        body[key] = json!(true);
+        let r = d.post("/v1/classify", &body);
+        assert_eq!(r.json()["category"], "issuer_mismatch", "{key}: {}", r.body);
+    }
+
     // No code, no error: the seed crash path is an explicit verdict.
     let r = d.post(
         "/v1/classify",
@@ -637,7 +646,7 @@ fn the_public_corpus_through_the_daemon() {
         let mut body = json!({
             "expected_state": e.expected_state,
             "expected_issuer": e.expected_issuer,
-            "iss_required": e.iss_required,
+            "require_iss": e.require_iss,
             "no_state": e.no_state,
         });
         let fields = [

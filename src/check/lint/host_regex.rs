@@ -5,21 +5,30 @@
 
 use regex_syntax::ast::{self as rx, AssertionKind, Ast};
 
-use super::walk;
 use super::{Raw, L001, L002};
 use crate::syntax::ast::{File, Literal, Operand, Test};
+use crate::syntax::visit::Visit;
 use crate::syntax::Span;
 
 pub(super) fn lint(file: usize, src: &str, tree: &File, out: &mut Vec<Raw>) {
-    walk::conditions(tree, |c| {
-        walk::tests(c, &mut |operand, test| {
-            if let (Operand::Name(n), Some(Test::Matches(v))) = (operand, test) {
-                if n.node == "host" {
-                    check(file, src, v, out);
-                }
+    HostRegexes { file, src, out }.visit_file(tree);
+}
+
+/// Checks every `host ~ …` of a file.
+struct HostRegexes<'s, 'o> {
+    file: usize,
+    src: &'s str,
+    out: &'o mut Vec<Raw>,
+}
+
+impl<'a> Visit<'a> for HostRegexes<'_, '_> {
+    fn visit_test(&mut self, operand: &'a Operand, test: Option<&'a Test>) {
+        if let (Operand::Name(n), Some(Test::Matches(v))) = (operand, test) {
+            if n.node == "host" {
+                check(self.file, self.src, v, self.out);
             }
-        });
-    });
+        }
+    }
 }
 
 /// What is wrong with one host pattern.

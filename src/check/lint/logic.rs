@@ -3,11 +3,13 @@
 //! proven, `false` means "not proven" (the rules then stay quiet).
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
-use crate::syntax::ast::{Cond, CondKind, Literal, Operand, Part, Test, Value};
+use crate::compile::{literal_text, lower_cond, lower_test, Regexes};
+use crate::eval::cond::check_value;
+use crate::syntax::ast::{Cond, CondKind, Literal, Operand, Test};
+use crate::syntax::visit::Visit;
 use crate::vocab::{Attr, Kind};
 
 /// A three-valued truth.
@@ -28,64 +30,20 @@ impl Tri {
     }
 }
 
-/// Built (or refused) patterns by (pattern, case-insensitive), and the bytes
-/// of compiled NFA spent on them.
-type RegexCache = (HashMap<(String, bool), Option<Regex>>, usize);
-
-thread_local! {
-    /// Patterns built so far by the lint rules of this thread's current
-    /// [`super::lint`] call, with the bytes of compiled NFA they cost.
-    static REGEXES: RefCell<RegexCache> = RefCell::new((HashMap::new(), 0));
+/// The reasoning of one lint run. It holds the analysis's regexes (the
+/// table the load compiled into), so a pattern is built once per analysis
+/// and the rules reason with exactly the regexes the evaluator runs.
+pub(super) struct Logic<'r> {
+    regexes: RefCell<&'r mut Regexes>,
 }
 
-/// Forgets the patterns of an earlier lint run (each run has its own budget).
-pub(super) fn reset_regexes() {
-    REGEXES.with(|r| *r.borrow_mut() = (HashMap::new(), 0));
-}
-
-/// A pattern as the lint rules use it: built once per lint run (the same
-/// `match` regex is consulted for every rule of a provider), within the
-/// compiler's per-pattern and per-policy budgets (lint runs before the
-/// compiler could refuse them); `None` when it does not build or does not
-/// fit, which makes the rules that need it stay quiet.
-fn regex(pattern: &str, case_insensitive: bool) -> Option<Regex> {
-    use crate::compile::{REGEX_MAX_PATTERNS, REGEX_PATTERN_LIMIT, REGEX_POLICY_LIMIT};
-    use regex_automata::nfa::thompson;
-    let key = (pattern.to_string(), case_insensitive);
-    if let Some(hit) = REGEXES.with(|r| r.borrow().0.get(&key).cloned()) {
-        return hit;
+impl<'r> Logic<'r> {
+    /// Reasoning with (and adding to) `regexes`.
+    pub(super) fn new(regexes: &'r mut Regexes) -> Self {
+        Self {
+            regexes: RefCell::new(regexes),
+        }
     }
-    let (count, spent) = REGEXES.with(|r| {
-        let r = r.borrow();
-        (r.0.len(), r.1)
-    });
-    if spent >= REGEX_POLICY_LIMIT || count >= REGEX_MAX_PATTERNS {
-        // Spent: not even measured (that costs as much as building the NFA).
-        REGEXES.with(|r| r.borrow_mut().0.insert(key, None));
-        return None;
-    }
-    let cost = thompson::Compiler::new()
-        .syntax(regex_automata::util::syntax::Config::new().case_insensitive(case_insensitive))
-        .configure(thompson::Config::new().nfa_size_limit(Some(REGEX_PATTERN_LIMIT)))
-        .build(pattern)
-        .map_or(REGEX_PATTERN_LIMIT, |nfa| nfa.memory_usage());
-    let fits = spent + cost <= REGEX_POLICY_LIMIT && count < REGEX_MAX_PATTERNS;
-    let built = if fits {
-        RegexBuilder::new(pattern)
-            .case_insensitive(case_insensitive)
-            .size_limit(2 * REGEX_PATTERN_LIMIT)
-            .dfa_size_limit(REGEX_PATTERN_LIMIT)
-            .build()
-            .ok()
-    } else {
-        None
-    };
-    REGEXES.with(|r| {
-        let mut r = r.borrow_mut();
-        r.0.insert(key, built.clone());
-        r.1 = r.1.saturating_add(cost);
-    });
-    built
 }
 
 /// What is known about the attributes of every request a rule sees.
@@ -167,14 +125,9 @@ fn one_of(c: &Cond) -> Option<(Attr, Vec<String>)> {
     }
 }
 
-/// A value's text as the evaluator compares it (hosts lower-case, no trailing dot).
+/// A value's text as the evaluator compares it (hosts normalised).
 fn text(attr: Attr, v: &Literal) -> Option<String> {
-    let t = &v.text;
-    Some(if attr == Attr::Host {
-        t.strip_suffix('.').unwrap_or(t).to_ascii_lowercase()
-    } else {
-        t.clone()
-    })
+    Some(literal_text(attr == Attr::Host, v))
 }
 
 /// What a test reads.
@@ -194,171 +147,6 @@ pub(super) fn subject(op: &Operand) -> Option<Subject<'_>> {
     }
 }
 
-/// Whether `test` holds for a present subject with value `val`; `None` when
-/// it cannot be told (interpolation, a bad regex).
-fn holds_on(attr: Option<Attr>, test: Option<&Test>, val: &str) -> Option<bool> {
-    let host = attr == Some(Attr::Host);
-    let lit = |v: &Literal| match attr {
-        Some(a) => text(a, v),
-        None => Some(v.text.clone()),
-    };
-    let re = |v: &Literal| regex(&v.text, host);
-    let items = |s: &str| -> Vec<String> {
-        s.split([' ', ','])
-            .filter(|i| !i.is_empty())
-            .map(str::to_string)
-            .collect()
-    };
-    Some(match test {
-        None => !val.is_empty(),
-        Some(Test::Eq(v)) => lit(v)? == val,
-        Some(Test::Ne(v)) => lit(v)? != val,
-        Some(Test::Matches(v)) => re(v)?.is_match(val),
-        Some(Test::NotMatches(v)) => !re(v)?.is_match(val),
-        Some(Test::In(vs)) => {
-            let mut any = false;
-            for v in vs {
-                any |= lit(v)? == val;
-            }
-            any
-        }
-        Some(Test::Contains(v)) => {
-            let item = lit(v)?;
-            items(val).contains(&item)
-        }
-        Some(Test::ContainsMatch(v)) => {
-            let re = re(v)?;
-            items(val).iter().any(|i| re.is_match(i))
-        }
-        // Not reasoned about: unknown.
-        Some(Test::Within(_)) => return None,
-    })
-}
-
-/// A condition's truth on every request the facts describe.
-pub(super) fn eval(c: &Cond, facts: &Facts) -> Tri {
-    match &c.node {
-        CondKind::And(parts) => {
-            let mut all = Tri::True;
-            for p in parts {
-                match eval(p, facts) {
-                    Tri::False => return Tri::False,
-                    Tri::Unknown => all = Tri::Unknown,
-                    Tri::True => {}
-                }
-            }
-            all
-        }
-        CondKind::Or(parts) => {
-            let mut any = Tri::False;
-            for p in parts {
-                match eval(p, facts) {
-                    Tri::True => return Tri::True,
-                    Tri::Unknown => any = Tri::Unknown,
-                    Tri::False => {}
-                }
-            }
-            any
-        }
-        CondKind::Not(inner) => eval(inner, facts).not(),
-        CondKind::Test(op, test) => match subject(op) {
-            Some(Subject::Attr(attr)) => eval_attr(attr, test.as_ref(), facts),
-            _ => Tri::Unknown,
-        },
-    }
-}
-
-fn eval_attr(attr: Attr, test: Option<&Test>, facts: &Facts) -> Tri {
-    if let Some(values) = facts.values(attr) {
-        let mut seen_true = false;
-        let mut seen_false = false;
-        for v in values {
-            match holds_on(Some(attr), test, v) {
-                Some(true) => seen_true = true,
-                Some(false) => seen_false = true,
-                None => return Tri::Unknown,
-            }
-        }
-        return match (seen_true, seen_false) {
-            (true, false) => Tri::True,
-            (false, true) => Tri::False,
-            _ => Tri::Unknown,
-        };
-    }
-    // A value the attribute's known pattern refuses can never be equal to it.
-    let candidates: Vec<String> = match test {
-        Some(Test::Eq(v)) => text(attr, v).into_iter().collect(),
-        Some(Test::In(vs)) => vs.iter().filter_map(|v| text(attr, v)).collect(),
-        _ => return Tri::Unknown,
-    };
-    let refused = |value: &str| {
-        facts.matches.iter().any(|(a, pattern)| {
-            *a == attr && regex(pattern, attr == Attr::Host).is_some_and(|re| !re.is_match(value))
-        })
-    };
-    if !candidates.is_empty() && candidates.iter().all(|v| refused(v)) {
-        Tri::False
-    } else {
-        Tri::Unknown
-    }
-}
-
-/// Structural equality, spans aside.
-pub(super) fn same(a: &Cond, b: &Cond) -> bool {
-    match (&a.node, &b.node) {
-        (CondKind::Or(x), CondKind::Or(y)) | (CondKind::And(x), CondKind::And(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (CondKind::Not(x), CondKind::Not(y)) => same(x, y),
-        (CondKind::Test(o1, t1), CondKind::Test(o2, t2)) => {
-            same_operand(o1, o2)
-                && match (t1, t2) {
-                    (None, None) => true,
-                    (Some(t1), Some(t2)) => same_test(t1, t2),
-                    _ => false,
-                }
-        }
-        _ => false,
-    }
-}
-
-fn same_operand(a: &Operand, b: &Operand) -> bool {
-    match (a, b) {
-        (Operand::Repeated(x), Operand::Repeated(y)) | (Operand::Empty(x), Operand::Empty(y)) => {
-            x.node == y.node
-        }
-        _ => match (subject(a), subject(b)) {
-            (Some(x), Some(y)) => x == y,
-            _ => false,
-        },
-    }
-}
-
-fn same_test(a: &Test, b: &Test) -> bool {
-    match (a, b) {
-        (Test::Eq(x), Test::Eq(y))
-        | (Test::Ne(x), Test::Ne(y))
-        | (Test::Matches(x), Test::Matches(y))
-        | (Test::NotMatches(x), Test::NotMatches(y))
-        | (Test::Contains(x), Test::Contains(y))
-        | (Test::ContainsMatch(x), Test::ContainsMatch(y)) => x.text == y.text,
-        (Test::In(x), Test::In(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a.text == b.text)
-        }
-        _ => false,
-    }
-}
-
-/// Equal text (escapes resolved; `"x"` and `r"x"` are the same value).
-pub(super) fn same_value(a: &Value, b: &Value) -> bool {
-    a.parts.len() == b.parts.len()
-        && a.parts.iter().zip(&b.parts).all(|(x, y)| match (x, y) {
-            (Part::Text(x), Part::Text(y)) => x == y,
-            (Part::Var(x), Part::Var(y)) => x.node == y.node,
-            _ => false,
-        })
-}
-
 /// The positive test behind `!=` and `!~`.
 fn positive(t: &Test) -> Option<Test> {
     match t {
@@ -373,76 +161,10 @@ fn positive(t: &Test) -> Option<Test> {
 /// answers "not proven", which keeps every rule quiet.
 const BUDGET: usize = 4096;
 
-/// Whether every request satisfying `a` satisfies `b`.
-pub(super) fn implies(a: &Cond, b: &Cond) -> bool {
-    imp(a, b, &Cell::new(BUDGET))
-}
-
-/// [`implies`], spending from a caller's budget (one per rule, so a rule
-/// compared with hundreds of others stays bounded as a whole).
-pub(super) fn implies_in(a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
-    let own = Cell::new(BUDGET.min(budget.get()));
-    let r = imp(a, b, &own);
-    budget.set(
-        budget
-            .get()
-            .saturating_sub(BUDGET.min(budget.get()) - own.get()),
-    );
-    r
-}
-
-/// [`disjoint`], spending from a caller's budget.
-pub(super) fn disjoint_in(a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
-    let own = Cell::new(BUDGET.min(budget.get()));
-    let r = dis(a, b, &own);
-    budget.set(
-        budget
-            .get()
-            .saturating_sub(BUDGET.min(budget.get()) - own.get()),
-    );
-    r
-}
-
 fn spend(budget: &Cell<usize>) -> bool {
     let left = budget.get();
     budget.set(left.saturating_sub(1));
     left > 0
-}
-
-fn imp(a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
-    if !spend(budget) {
-        return false;
-    }
-    if same(a, b) {
-        return true;
-    }
-    if let CondKind::And(bs) = &b.node {
-        return bs.iter().all(|bi| imp(a, bi, budget));
-    }
-    if let CondKind::Or(as_) = &a.node {
-        return as_.iter().all(|ai| imp(ai, b, budget));
-    }
-    if let CondKind::And(as_) = &a.node {
-        if as_.iter().any(|ai| imp(ai, b, budget)) {
-            return true;
-        }
-    }
-    if let CondKind::Or(bs) = &b.node {
-        if bs.iter().any(|bi| imp(a, bi, budget)) {
-            return true;
-        }
-    }
-    match (&a.node, &b.node) {
-        (CondKind::Not(x), CondKind::Not(y)) => imp(y, x, budget),
-        (CondKind::Test(oa, ta), CondKind::Not(y)) => match &y.node {
-            CondKind::Test(ob, tb) => test_excludes(oa, ta.as_ref(), ob, tb.as_ref()),
-            _ => false,
-        },
-        (CondKind::Test(oa, ta), CondKind::Test(ob, tb)) => {
-            test_implies(oa, ta.as_ref(), ob, tb.as_ref())
-        }
-        _ => false,
-    }
 }
 
 /// When both operands read the same subject: `Some(attribute)` for an
@@ -458,49 +180,6 @@ fn common_subject(oa: &Operand, ob: &Operand) -> Option<Option<Attr>> {
     })
 }
 
-/// `a` holds ⇒ `b` holds, for two comparisons.
-fn test_implies(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test>) -> bool {
-    let Some(attr) = common_subject(oa, ob) else {
-        return false;
-    };
-    // `!=` / `!~` on both sides: the positives imply the other way round.
-    if let (Some(pa), Some(pb)) = (ta.and_then(positive), tb.and_then(positive)) {
-        return test_implies(ob, Some(&pb), oa, Some(&pa));
-    }
-    if ta.and_then(positive).is_some() {
-        return false;
-    }
-    if let Some(values) = finite(attr, ta) {
-        return !values.is_empty() && values.iter().all(|v| holds_on(attr, tb, v) == Some(true));
-    }
-    match (ta, tb) {
-        (_, None) if attr.is_none() => {
-            matches!(ta, Some(Test::Contains(v)) if !v.text.is_empty())
-        }
-        _ => false,
-    }
-}
-
-/// `a` holds ⇒ `b` does not hold, for two comparisons.
-fn test_excludes(oa: &Operand, ta: Option<&Test>, ob: &Operand, tb: Option<&Test>) -> bool {
-    let Some(attr) = common_subject(oa, ob) else {
-        return false;
-    };
-    if let Some(pb) = tb.and_then(positive) {
-        // ¬(s != v) is s == v (or s absent): implied by a test that needs
-        // the value v.
-        return test_implies(oa, ta, ob, Some(&pb));
-    }
-    if let Some(pa) = ta.and_then(positive) {
-        // s != v excludes s == v.
-        return tb.is_some_and(|tb| same_test(&pa, tb));
-    }
-    match finite(attr, ta) {
-        Some(values) => values.iter().all(|v| holds_on(attr, tb, v) == Some(false)),
-        None => false,
-    }
-}
-
 /// The values a test admits, when there are finitely many.
 fn finite(attr: Option<Attr>, t: Option<&Test>) -> Option<Vec<String>> {
     let lit = |v: &Literal| match attr {
@@ -514,57 +193,294 @@ fn finite(attr: Option<Attr>, t: Option<&Test>) -> Option<Vec<String>> {
     }
 }
 
-/// Whether no request satisfies both `a` and `b` (read at the same moment).
-#[cfg(test)]
-pub(super) fn disjoint(a: &Cond, b: &Cond) -> bool {
-    dis(a, b, &Cell::new(BUDGET))
-}
+impl Logic<'_> {
+    /// A pattern as the loader builds it, from the analysis's table; `None`
+    /// when it does not build or does not fit the budget, which makes the
+    /// rules that need it stay quiet.
+    fn regex(&self, pattern: &str, case_insensitive: bool) -> Option<Regex> {
+        self.regexes.borrow_mut().lookup(pattern, case_insensitive)
+    }
 
-fn dis(a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
-    if !spend(budget) {
-        return false;
+    /// A condition lowered as the loader lowers it, with the analysis's regexes.
+    pub(super) fn lower(&self, c: &Cond) -> crate::compile::ir::Cond {
+        lower_cond(c, &mut |v: &Literal, ci: bool| self.regex(&v.text, ci))
     }
-    if let CondKind::Or(as_) = &a.node {
-        return as_.iter().all(|ai| dis(ai, b, budget));
-    }
-    if let CondKind::Or(bs) = &b.node {
-        return bs.iter().all(|bi| dis(a, bi, budget));
-    }
-    if let CondKind::And(as_) = &a.node {
-        if as_.iter().any(|ai| dis(ai, b, budget)) {
-            return true;
-        }
-    }
-    if let CondKind::And(bs) = &b.node {
-        if bs.iter().any(|bi| dis(a, bi, budget)) {
-            return true;
-        }
-    }
-    match (&a.node, &b.node) {
-        (CondKind::Not(x), _) => imp(b, x, budget),
-        (_, CondKind::Not(y)) => imp(a, y, budget),
-        (CondKind::Test(oa, ta), CondKind::Test(ob, tb)) => {
-            test_excludes(oa, ta.as_ref(), ob, tb.as_ref())
-                || test_excludes(ob, tb.as_ref(), oa, ta.as_ref())
-        }
-        _ => false,
-    }
-}
 
-/// The parameters a condition reads (`None`: it reads them all).
-pub(super) fn reads<'a>(c: &'a Cond, out: &mut Vec<&'a str>) {
-    match &c.node {
-        CondKind::Or(parts) | CondKind::And(parts) => parts.iter().for_each(|p| reads(p, out)),
-        CondKind::Not(inner) => reads(inner, out),
-        CondKind::Test(op, _) => match op {
-            Operand::Repeated(n) | Operand::Empty(n) | Operand::Param(n) => out.push(&n.node),
-            Operand::Name(n) => {
-                if Attr::from_name(&n.node).is_none() {
-                    out.push(&n.node)
+    /// Whether `test` holds on a present value, by the check the evaluator
+    /// runs for it; `None` when a regex does not build.
+    fn check_holds(&self, attr: Option<Attr>, test: &Test, val: &str) -> Option<bool> {
+        let mut re = |v: &Literal, ci: bool| self.regex(&v.text, ci);
+        let (check, negated) = lower_test(attr == Some(Attr::Host), test, &mut re)?;
+        Some(check_value(&check, val) != negated)
+    }
+
+    /// Whether `test` holds for a present subject with value `val`; `None` when
+    /// it cannot be told (a regex that does not build).
+    fn holds_on(&self, attr: Option<Attr>, test: Option<&Test>, val: &str) -> Option<bool> {
+        match test {
+            None => Some(!val.is_empty()),
+            Some(t) => self.check_holds(attr, t, val),
+        }
+    }
+
+    /// A condition's truth on every request the facts describe.
+    pub(super) fn eval(&self, c: &Cond, facts: &Facts) -> Tri {
+        match &c.node {
+            CondKind::And(parts) => {
+                let mut all = Tri::True;
+                for p in parts {
+                    match self.eval(p, facts) {
+                        Tri::False => return Tri::False,
+                        Tri::Unknown => all = Tri::Unknown,
+                        Tri::True => {}
+                    }
+                }
+                all
+            }
+            CondKind::Or(parts) => {
+                let mut any = Tri::False;
+                for p in parts {
+                    match self.eval(p, facts) {
+                        Tri::True => return Tri::True,
+                        Tri::Unknown => any = Tri::Unknown,
+                        Tri::False => {}
+                    }
+                }
+                any
+            }
+            CondKind::Not(inner) => self.eval(inner, facts).not(),
+            CondKind::Test(op, test) => match subject(op) {
+                Some(Subject::Attr(attr)) => self.eval_attr(attr, test.as_ref(), facts),
+                _ => Tri::Unknown,
+            },
+        }
+    }
+
+    fn eval_attr(&self, attr: Attr, test: Option<&Test>, facts: &Facts) -> Tri {
+        if let Some(values) = facts.values(attr) {
+            let mut seen_true = false;
+            let mut seen_false = false;
+            for v in values {
+                match self.holds_on(Some(attr), test, v) {
+                    Some(true) => seen_true = true,
+                    Some(false) => seen_false = true,
+                    None => return Tri::Unknown,
                 }
             }
-        },
+            return match (seen_true, seen_false) {
+                (true, false) => Tri::True,
+                (false, true) => Tri::False,
+                _ => Tri::Unknown,
+            };
+        }
+        // A value the attribute's known pattern refuses can never be equal to it.
+        let candidates: Vec<String> = match test {
+            Some(Test::Eq(v)) => text(attr, v).into_iter().collect(),
+            Some(Test::In(vs)) => vs.iter().filter_map(|v| text(attr, v)).collect(),
+            _ => return Tri::Unknown,
+        };
+        let refused = |value: &str| {
+            facts.matches.iter().any(|(a, pattern)| {
+                *a == attr
+                    && self
+                        .regex(pattern, attr == Attr::Host)
+                        .is_some_and(|re| !re.is_match(value))
+            })
+        };
+        if !candidates.is_empty() && candidates.iter().all(|v| refused(v)) {
+            Tri::False
+        } else {
+            Tri::Unknown
+        }
     }
+
+    /// Whether every request satisfying `a` satisfies `b`.
+    pub(super) fn implies(&self, a: &Cond, b: &Cond) -> bool {
+        self.imp(a, b, &Cell::new(BUDGET))
+    }
+
+    /// [`implies`], spending from a caller's budget (one per rule, so a rule
+    /// compared with hundreds of others stays bounded as a whole).
+    pub(super) fn implies_in(&self, a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
+        let own = Cell::new(BUDGET.min(budget.get()));
+        let r = self.imp(a, b, &own);
+        budget.set(
+            budget
+                .get()
+                .saturating_sub(BUDGET.min(budget.get()) - own.get()),
+        );
+        r
+    }
+
+    /// [`disjoint`], spending from a caller's budget.
+    pub(super) fn disjoint_in(&self, a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
+        let own = Cell::new(BUDGET.min(budget.get()));
+        let r = self.dis(a, b, &own);
+        budget.set(
+            budget
+                .get()
+                .saturating_sub(BUDGET.min(budget.get()) - own.get()),
+        );
+        r
+    }
+
+    /// Whether no request satisfies both `a` and `b` (read at the same moment).
+    #[cfg(test)]
+    pub(super) fn disjoint(&self, a: &Cond, b: &Cond) -> bool {
+        self.dis(a, b, &Cell::new(BUDGET))
+    }
+
+    fn imp(&self, a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
+        if !spend(budget) {
+            return false;
+        }
+        // Equality ignores spans: the same condition written twice.
+        if a == b {
+            return true;
+        }
+        if let CondKind::And(bs) = &b.node {
+            return bs.iter().all(|bi| self.imp(a, bi, budget));
+        }
+        if let CondKind::Or(as_) = &a.node {
+            return as_.iter().all(|ai| self.imp(ai, b, budget));
+        }
+        if let CondKind::And(as_) = &a.node {
+            if as_.iter().any(|ai| self.imp(ai, b, budget)) {
+                return true;
+            }
+        }
+        if let CondKind::Or(bs) = &b.node {
+            if bs.iter().any(|bi| self.imp(a, bi, budget)) {
+                return true;
+            }
+        }
+        match (&a.node, &b.node) {
+            (CondKind::Not(x), CondKind::Not(y)) => self.imp(y, x, budget),
+            (CondKind::Test(oa, ta), CondKind::Not(y)) => match &y.node {
+                CondKind::Test(ob, tb) => self.test_excludes(oa, ta.as_ref(), ob, tb.as_ref()),
+                _ => false,
+            },
+            (CondKind::Test(oa, ta), CondKind::Test(ob, tb)) => {
+                self.test_implies(oa, ta.as_ref(), ob, tb.as_ref())
+            }
+            _ => false,
+        }
+    }
+
+    fn dis(&self, a: &Cond, b: &Cond, budget: &Cell<usize>) -> bool {
+        if !spend(budget) {
+            return false;
+        }
+        if let CondKind::Or(as_) = &a.node {
+            return as_.iter().all(|ai| self.dis(ai, b, budget));
+        }
+        if let CondKind::Or(bs) = &b.node {
+            return bs.iter().all(|bi| self.dis(a, bi, budget));
+        }
+        if let CondKind::And(as_) = &a.node {
+            if as_.iter().any(|ai| self.dis(ai, b, budget)) {
+                return true;
+            }
+        }
+        if let CondKind::And(bs) = &b.node {
+            if bs.iter().any(|bi| self.dis(a, bi, budget)) {
+                return true;
+            }
+        }
+        match (&a.node, &b.node) {
+            (CondKind::Not(x), _) => self.imp(b, x, budget),
+            (_, CondKind::Not(y)) => self.imp(a, y, budget),
+            (CondKind::Test(oa, ta), CondKind::Test(ob, tb)) => {
+                self.test_excludes(oa, ta.as_ref(), ob, tb.as_ref())
+                    || self.test_excludes(ob, tb.as_ref(), oa, ta.as_ref())
+            }
+            _ => false,
+        }
+    }
+
+    /// `a` holds ⇒ `b` holds, for two comparisons.
+    fn test_implies(
+        &self,
+        oa: &Operand,
+        ta: Option<&Test>,
+        ob: &Operand,
+        tb: Option<&Test>,
+    ) -> bool {
+        let Some(attr) = common_subject(oa, ob) else {
+            return false;
+        };
+        // One test on one subject (`x` and `param("x")` are one parameter).
+        if ta == tb {
+            return true;
+        }
+        // `!=` / `!~` on both sides: the positives imply the other way round.
+        if let (Some(pa), Some(pb)) = (ta.and_then(positive), tb.and_then(positive)) {
+            return self.test_implies(ob, Some(&pb), oa, Some(&pa));
+        }
+        if ta.and_then(positive).is_some() {
+            return false;
+        }
+        if let Some(values) = finite(attr, ta) {
+            return !values.is_empty()
+                && values
+                    .iter()
+                    .all(|v| self.holds_on(attr, tb, v) == Some(true));
+        }
+        match (ta, tb) {
+            (_, None) if attr.is_none() => {
+                matches!(ta, Some(Test::Contains(v)) if !v.text.is_empty())
+            }
+            _ => false,
+        }
+    }
+
+    /// `a` holds ⇒ `b` does not hold, for two comparisons.
+    fn test_excludes(
+        &self,
+        oa: &Operand,
+        ta: Option<&Test>,
+        ob: &Operand,
+        tb: Option<&Test>,
+    ) -> bool {
+        let Some(attr) = common_subject(oa, ob) else {
+            return false;
+        };
+        if let Some(pb) = tb.and_then(positive) {
+            // ¬(s != v) is s == v (or s absent): implied by a test that needs
+            // the value v.
+            return self.test_implies(oa, ta, ob, Some(&pb));
+        }
+        if let Some(pa) = ta.and_then(positive) {
+            // s != v excludes s == v.
+            return tb.is_some_and(|tb| pa == *tb);
+        }
+        match finite(attr, ta) {
+            Some(values) => values
+                .iter()
+                .all(|v| self.holds_on(attr, tb, v) == Some(false)),
+            None => false,
+        }
+    }
+}
+
+/// The parameters a condition reads.
+pub(super) fn reads<'a>(c: &'a Cond, out: &mut Vec<&'a str>) {
+    struct Reads<'a, 'o>(&'o mut Vec<&'a str>);
+    impl<'a> Visit<'a> for Reads<'a, '_> {
+        fn visit_test(&mut self, op: &'a Operand, _: Option<&'a Test>) {
+            match op {
+                Operand::Repeated(n) | Operand::Empty(n) | Operand::Param(n) => {
+                    self.0.push(&n.node)
+                }
+                Operand::Name(n) => {
+                    if Attr::from_name(&n.node).is_none() {
+                        self.0.push(&n.node)
+                    }
+                }
+            }
+        }
+    }
+    Reads(out).visit_cond(c);
 }
 
 #[cfg(test)]
@@ -572,6 +488,11 @@ mod tests {
     use super::*;
     use crate::syntax::ast::{File, Item};
     use crate::syntax::parse;
+
+    /// A regex table as an analysis starts with.
+    fn table() -> Regexes {
+        Regexes::new(crate::compile::RegexLimits::default())
+    }
 
     /// The guard of the one rule in `drop x if COND`.
     fn c(src: &str) -> Cond {
@@ -584,37 +505,40 @@ mod tests {
 
     #[test]
     fn implication() {
-        assert!(implies(&c("a == \"x\""), &c("a")));
-        assert!(implies(&c("a == \"x\""), &c("a in [\"x\", \"y\"]")));
-        assert!(implies(&c("a in [\"x\"]"), &c("a ~ \"^x$\"")));
-        assert!(implies(&c("a and b"), &c("b")));
-        assert!(implies(&c("a"), &c("a or b")));
-        assert!(implies(&c("not a"), &c("not (a and b)")));
-        assert!(implies(&c("a == \"x\""), &c("a != \"y\"")));
-        assert!(implies(&c("a != \"x\""), &c("not a == \"x\"")));
-        assert!(!implies(&c("a"), &c("a and b")));
-        assert!(!implies(&c("a == \"\""), &c("a")));
-        assert!(!implies(&c("a ~ \"x\""), &c("a")));
-        assert!(implies(&c("a contains \"x\""), &c("a")));
-        assert!(implies(
-            &c("host == \"A.example.\""),
-            &c("host == \"a.example\"")
-        ));
+        let mut table = table();
+        let l = Logic::new(&mut table);
+        assert!(l.implies(&c("a == \"x\""), &c("a")));
+        assert!(l.implies(&c("a == \"x\""), &c("a in [\"x\", \"y\"]")));
+        assert!(l.implies(&c("a in [\"x\"]"), &c("a ~ \"^x$\"")));
+        assert!(l.implies(&c("a and b"), &c("b")));
+        assert!(l.implies(&c("a"), &c("a or b")));
+        assert!(l.implies(&c("not a"), &c("not (a and b)")));
+        assert!(l.implies(&c("a == \"x\""), &c("a != \"y\"")));
+        assert!(l.implies(&c("a != \"x\""), &c("not a == \"x\"")));
+        assert!(!l.implies(&c("a"), &c("a and b")));
+        assert!(!l.implies(&c("a == \"\""), &c("a")));
+        assert!(!l.implies(&c("a ~ \"x\""), &c("a")));
+        assert!(l.implies(&c("a contains \"x\""), &c("a")));
+        assert!(l.implies(&c("host == \"A.example.\""), &c("host == \"a.example\"")));
     }
 
     #[test]
     fn disjointness() {
-        assert!(disjoint(&c("a == \"x\""), &c("a == \"y\"")));
-        assert!(disjoint(&c("a"), &c("not a")));
-        assert!(!disjoint(&c("a == \"x\" and b"), &c("c or a in [\"y\"]")));
-        assert!(disjoint(&c("a == \"x\" and b"), &c("a in [\"y\", \"z\"]")));
-        assert!(disjoint(&c("path == \"/a\""), &c("path ~ \"^/b\"")));
-        assert!(!disjoint(&c("path ~ \"^/a\""), &c("path ~ \"^/b\"")));
-        assert!(!disjoint(&c("a"), &c("b")));
+        let mut table = table();
+        let l = Logic::new(&mut table);
+        assert!(l.disjoint(&c("a == \"x\""), &c("a == \"y\"")));
+        assert!(l.disjoint(&c("a"), &c("not a")));
+        assert!(!l.disjoint(&c("a == \"x\" and b"), &c("c or a in [\"y\"]")));
+        assert!(l.disjoint(&c("a == \"x\" and b"), &c("a in [\"y\", \"z\"]")));
+        assert!(l.disjoint(&c("path == \"/a\""), &c("path ~ \"^/b\"")));
+        assert!(!l.disjoint(&c("path ~ \"^/a\""), &c("path ~ \"^/b\"")));
+        assert!(!l.disjoint(&c("a"), &c("b")));
     }
 
     #[test]
     fn deep_conditions_stay_cheap() {
+        let mut table = table();
+        let l = Logic::new(&mut table);
         // 2^30 paths through the trees if explored naively.
         let mut deep = "a".to_string();
         for i in 0..30 {
@@ -622,21 +546,29 @@ mod tests {
         }
         let d = c(&deep);
         let start = std::time::Instant::now();
-        assert!(!implies(&d, &c("z")));
-        assert!(!disjoint(&d, &d));
+        assert!(!l.implies(&d, &c("z")));
+        assert!(!l.disjoint(&d, &d));
         assert!(start.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]
     fn evaluation_under_facts() {
+        let mut table = table();
+        let l = Logic::new(&mut table);
         let m = c("host in [\"a.example\", \"b.example\"] and path ~ \"^/v2/\"");
         let facts = Facts::kinds(&[Kind::Authorize]).with_match(&m);
-        assert_eq!(eval(&c("host == \"c.example\""), &facts), Tri::False);
-        assert_eq!(eval(&c("host ~ \"example$\""), &facts), Tri::True);
-        assert_eq!(eval(&c("host == \"a.example\""), &facts), Tri::Unknown);
-        assert_eq!(eval(&c("path == \"/v1/x\""), &facts), Tri::False);
-        assert_eq!(eval(&c("kind == \"token\" and scope"), &facts), Tri::False);
-        assert_eq!(eval(&c("kind == \"token\" or scope"), &facts), Tri::Unknown);
-        assert_eq!(eval(&c("not kind == \"token\""), &facts), Tri::True);
+        assert_eq!(l.eval(&c("host == \"c.example\""), &facts), Tri::False);
+        assert_eq!(l.eval(&c("host ~ \"example$\""), &facts), Tri::True);
+        assert_eq!(l.eval(&c("host == \"a.example\""), &facts), Tri::Unknown);
+        assert_eq!(l.eval(&c("path == \"/v1/x\""), &facts), Tri::False);
+        assert_eq!(
+            l.eval(&c("kind == \"token\" and scope"), &facts),
+            Tri::False
+        );
+        assert_eq!(
+            l.eval(&c("kind == \"token\" or scope"), &facts),
+            Tri::Unknown
+        );
+        assert_eq!(l.eval(&c("not kind == \"token\""), &facts), Tri::True);
     }
 }

@@ -2,12 +2,14 @@
 //! but probably do not do what their author meant. docs/lints.md documents
 //! each rule under its code.
 //!
-//! [`lint`] parses and checks the files itself, so one call reports syntax
-//! errors, check errors (`E0xx`) and lint findings (`L0xx`) together, each
-//! with a span in its file. Lint findings can be silenced for one line or
-//! rule with `# policyc: ignore[L001]`, and their level set by [`Config`].
+//! The rules run on the files that parsed, from [`crate::Policy::analyze`],
+//! which reports syntax errors, check errors (`E0xx`) and lint findings
+//! (`L0xx`) together, each a [`PolicyDiagnostic`] with a span in its file.
+//! Lint findings can be silenced for one line or rule with
+//! `# policyc: ignore[L001]`, and their level set by [`Config`].
 
 mod config;
+mod finding;
 mod host_regex;
 mod ignore;
 mod logic;
@@ -22,12 +24,13 @@ mod walk;
 
 use std::collections::HashSet;
 
-use miette::Diagnostic as _;
 use serde::{Deserialize, Serialize};
 
 pub use config::{Config, ConfigError, CONFIG_FILE};
+pub use finding::{LintFinding, Related, RelatedNote};
 pub use text::display_safe;
 
+use crate::compile::Regexes;
 use crate::source::{PolicyDiagnostic, SourceFile};
 use crate::syntax::ast;
 use crate::syntax::Span;
@@ -48,6 +51,15 @@ pub enum Level {
 }
 
 impl Level {
+    /// How miette shows a finding of this level (`Allow` is never shown).
+    pub fn severity(self) -> miette::Severity {
+        match self {
+            Level::Error => miette::Severity::Error,
+            Level::Note => miette::Severity::Advice,
+            Level::Warn | Level::Allow => miette::Severity::Warning,
+        }
+    }
+
     /// `allow`, `warn` or `error`.
     pub fn name(self) -> &'static str {
         match self {
@@ -188,43 +200,9 @@ pub(crate) fn closest_rule(word: &str) -> Option<&'static str> {
     lower.iter().find(|(l, _)| l == hit).map(|(_, orig)| *orig)
 }
 
-/// A secondary location: another part of the same policy involved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Related {
-    /// Index of the file in the slice given to [`lint`].
-    pub file: usize,
-    /// Where.
-    pub span: Span,
-    /// What it is.
-    pub message: String,
-}
-
-/// One problem found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    /// `L001`…, or the load error's code (`E013`…).
-    pub code: String,
-    /// The lint rule's name; `None` for load errors.
-    pub name: Option<&'static str>,
-    /// `Warn` or `Error` (allowed findings are not returned).
-    pub level: Level,
-    /// Index of the file in the slice given to [`lint`].
-    pub file: usize,
-    /// The text at fault.
-    pub span: Span,
-    /// What is wrong.
-    pub message: String,
-    /// The label under the text, if any.
-    pub label: Option<String>,
-    /// Other places involved.
-    pub related: Vec<Related>,
-    /// How to fix it.
-    pub help: Option<String>,
-}
-
-/// What [`lint`] needs besides the files.
+/// What the lint rules need besides the files.
 #[derive(Debug, Clone, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// Names of providers some test case exercises; `None` skips `L007`.
     pub tested: Option<HashSet<String>>,
     /// Level overrides.
@@ -281,55 +259,34 @@ impl Raw {
     }
 }
 
-/// Parses, checks and lints `files` as one policy (provider names and
-/// overlaps are compared across all of them). Findings come sorted by file
-/// and position.
-pub fn lint(files: &[SourceFile], opts: &Options) -> Vec<Finding> {
-    lint_with_ast(files, opts).0
-}
-
-/// [`lint`], also returning the files that parsed with their ASTs (so a
-/// caller can compile them without parsing again).
-pub fn lint_with_ast(
+/// Lints parsed files (`trees`: each file's index in `files` and its AST)
+/// as one policy: provider names and overlaps are compared across all of
+/// them. Conditions are reasoned about with `regexes`, the loader's (so
+/// each pattern is built once per analysis). Returns the findings at their
+/// configured levels, unsorted.
+pub(crate) fn run(
     files: &[SourceFile],
+    trees: &[(usize, &ast::File)],
     opts: &Options,
-) -> (Vec<Finding>, Vec<(SourceFile, ast::File)>) {
-    logic::reset_regexes();
-    let mut out = Vec::new();
-    let mut parsed: Vec<(SourceFile, ast::File)> = Vec::with_capacity(files.len());
-    let mut parsed_index = Vec::with_capacity(files.len());
-    for (i, f) in files.iter().enumerate() {
-        match crate::syntax::parse(&f.text) {
-            Ok(ast) => {
-                parsed.push((f.clone(), ast));
-                parsed_index.push(i);
-            }
-            Err(e) => out.push(from_load_error(&PolicyDiagnostic::new(e, f), i)),
-        }
-    }
-    for d in super::check(&parsed) {
-        let file = files
-            .iter()
-            .position(|f| f.name == d.location().file)
-            .unwrap_or(0);
-        out.push(from_load_error(&d, file));
-    }
-
+    regexes: &mut Regexes,
+) -> Vec<PolicyDiagnostic> {
+    let logic = logic::Logic::new(regexes);
     let mut raw = Vec::new();
-    let trees: Vec<(usize, &ast::File)> = parsed_index
-        .iter()
-        .copied()
-        .zip(parsed.iter().map(|(_, a)| a))
-        .collect();
-    for &(file, tree) in &trees {
+    for &(file, tree) in trees {
         let src = files.get(file).map_or("", |f| f.text.as_ref());
         host_regex::lint(file, src, tree, &mut raw);
         names::lint(file, src, tree, &mut raw);
         secrets::lint(file, tree, &mut raw);
     }
     let mut over_budget = Vec::new();
-    reach::lint(files, &trees, &mut raw, &mut over_budget);
-    providers::lint(&trees, opts.tested.as_ref(), &mut raw, &mut over_budget);
+    reach::lint(files, trees, &logic, &mut raw, &mut over_budget);
+    providers::lint(
+        trees,
+        opts.tested.as_ref(),
+        &logic,
+        &mut raw,
+        &mut over_budget,
+    );
     over_budget.sort_unstable_by_key(|(f, s)| (*f, s.start));
 
     // L010/L011 are about text a reviewer cannot see, which can include an
@@ -338,14 +295,14 @@ pub fn lint_with_ast(
     for (file, f) in files.iter().enumerate() {
         text::lint(file, &f.text, &mut hidden);
     }
-    for r in ignore::apply(files, &trees, raw).into_iter().chain(hidden) {
+    let mut out = Vec::new();
+    for r in ignore::apply(files, trees, raw).into_iter().chain(hidden) {
         let level = opts.config.level(r.rule);
         if level == Level::Allow {
             continue;
         }
-        out.push(Finding {
-            code: r.rule.code.to_string(),
-            name: Some(r.rule.name),
+        out.push(LintFinding {
+            rule: Some(r.rule),
             level,
             file: r.file,
             span: r.span,
@@ -353,24 +310,29 @@ pub fn lint_with_ast(
             label: r.label,
             related: r.related,
             help: r.help,
+            notes: Vec::new(),
         });
     }
     if let Some(&(file, span)) = over_budget.first() {
         out.push(budget_note(file, span, over_budget.len()));
     }
-    out.sort_by(|a, b| (a.file, a.span.start, &a.code).cmp(&(b.file, b.span.start, &b.code)));
-    (out, parsed)
+    out.into_iter()
+        .filter_map(|f| {
+            let source = files.get(f.file)?;
+            Some(PolicyDiagnostic::new(f.with_notes(files), source))
+        })
+        .collect()
 }
 
-/// The code of the note saying the reasoning of `L004`/`L005` was cut short.
+/// The code (after `policy::`) of the note saying the reasoning of
+/// `L004`/`L005`/`L006` was cut short.
 pub const BUDGET_NOTE: &str = "lint::budget";
 
 /// One note for every rule (`L004`, `L005`) or provider (`L006`) whose
 /// comparisons were cut short by their budget, at the first of them.
-fn budget_note(file: usize, span: Span, rules: usize) -> Finding {
-    Finding {
-        code: BUDGET_NOTE.to_string(),
-        name: None,
+fn budget_note(file: usize, span: Span, rules: usize) -> LintFinding {
+    LintFinding {
+        rule: None,
         level: Level::Note,
         file,
         span,
@@ -383,45 +345,6 @@ fn budget_note(file: usize, span: Span, rules: usize) -> Finding {
         label: Some("analysis budget ran out here first".into()),
         related: Vec::new(),
         help: Some("each rule gets a fixed reasoning budget so lint stays fast on large policies; very long sections or very large conditions use it up".into()),
-    }
-}
-
-/// A load error (syntax or check) as a finding of level `Error`.
-pub fn from_load_error(d: &PolicyDiagnostic, file: usize) -> Finding {
-    let mut labels: Vec<(Span, Option<String>)> = d
-        .labels()
-        .map(|ls| {
-            ls.map(|l| {
-                (
-                    Span::new(l.offset(), l.offset() + l.len()),
-                    l.label().map(str::to_string),
-                )
-            })
-            .collect()
-        })
-        .unwrap_or_default();
-    let (span, label) = if labels.is_empty() {
-        (Span::default(), None)
-    } else {
-        labels.remove(0)
-    };
-    let code = d.code_str();
-    Finding {
-        code: code.trim_start_matches("policy::").to_string(),
-        name: None,
-        level: Level::Error,
-        file,
-        span,
-        message: d.to_string(),
-        label,
-        related: labels
-            .into_iter()
-            .map(|(span, message)| Related {
-                file,
-                span,
-                message: message.unwrap_or_default(),
-            })
-            .collect(),
-        help: d.help_str(),
+        notes: Vec::new(),
     }
 }

@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use super::walk;
 use super::{Raw, L003};
 use crate::suggest;
-use crate::syntax::ast::{Action, File, Item, Name, Operand, Part, Rule, Value};
+use crate::syntax::ast::{Action, File, Name, Operand, Spanned, Test};
+use crate::syntax::visit::{walk_action, Visit};
 use crate::vocab::Attr;
 
 /// Parameters of OAuth 2.0, OpenID Connect and their extensions (RFC 6749,
@@ -72,19 +72,38 @@ const KNOWN: &[&str] = &[
 ];
 
 pub(super) fn lint(file: usize, src: &str, tree: &File, out: &mut Vec<Raw>) {
-    let mut cache: HashMap<String, Option<(String, String)>> = HashMap::new();
-    let mut check = |n: &Name, role: Role| {
-        if src
+    Names {
+        file,
+        src,
+        out,
+        cache: HashMap::new(),
+    }
+    .visit_file(tree);
+}
+
+/// Checks every name of a file, in source order.
+struct Names<'s, 'o> {
+    file: usize,
+    src: &'s str,
+    out: &'o mut Vec<Raw>,
+    /// Advice by role and name (a policy repeats its names).
+    cache: HashMap<String, Option<(String, String)>>,
+}
+
+impl Names<'_, '_> {
+    fn check(&mut self, n: &Name, role: Role) {
+        if self
+            .src
             .get(n.span.start..n.span.end)
             .is_some_and(|t| t.starts_with('"'))
         {
             return; // `param("…")`: written on purpose
         }
         if role == Role::Dropped && suggest::closest(&n.node, ["empty"]).is_some() {
-            out.push(
+            self.out.push(
                 Raw::new(
                     &L003,
-                    file,
+                    self.file,
                     n.span,
                     format!("`drop {}` drops a parameter named `{}`", n.node, n.node),
                 )
@@ -93,34 +112,52 @@ pub(super) fn lint(file: usize, src: &str, tree: &File, out: &mut Vec<Raw>) {
             );
             return;
         }
-        let advice = cache
+        let advice = self
+            .cache
             .entry(format!("{role:?}/{}", n.node))
             .or_insert_with(|| advice(&n.node, role));
         if let Some((message, help)) = advice {
-            out.push(
-                Raw::new(&L003, file, n.span, message.clone())
+            self.out.push(
+                Raw::new(&L003, self.file, n.span, message.clone())
                     .label("read as a parameter")
                     .help(help.clone()),
             );
         }
-    };
-    for item in &tree.items {
-        match item {
-            Item::Provider(p) => {
-                conds(&p.matcher, &mut check);
-                for s in &p.sections {
-                    s.rules.iter().for_each(|r| rule(r, &mut check));
-                }
-            }
-            Item::Section(s) => s.rules.iter().for_each(|r| rule(r, &mut check)),
-            Item::Rule(r) => rule(r, &mut check),
-            Item::Extend(e) => {
-                e.also.iter().for_each(|c| conds(c, &mut check));
-                for s in &e.sections {
-                    s.rules.iter().for_each(|r| rule(r, &mut check));
-                }
-            }
+    }
+}
+
+impl<'a> Visit<'a> for Names<'_, '_> {
+    fn visit_test(&mut self, operand: &'a Operand, _test: Option<&'a Test>) {
+        match operand {
+            Operand::Name(n) => self.check(n, Role::Read),
+            Operand::Repeated(n) | Operand::Empty(n) => self.check(n, Role::Written),
+            Operand::Param(_) => {}
         }
+    }
+
+    /// The action's own names, then the `${…}` names of its values.
+    fn visit_action(&mut self, a: &'a Spanned<Action>) {
+        match &a.node {
+            Action::Drop(p) => self.check(p, Role::Dropped),
+            Action::DropEmpty(except) | Action::DenyRepeated(except) => {
+                except.iter().for_each(|n| self.check(n, Role::Written))
+            }
+            Action::Set(p, _)
+            | Action::Default(p, _)
+            | Action::Add(_, p)
+            | Action::Remove(_, p) => self.check(p, Role::Written),
+            Action::Rename(p, q) => {
+                self.check(p, Role::Written);
+                self.check(q, Role::Written);
+            }
+            Action::Convert(p, _) | Action::Dedupe(p) => self.check(p, Role::Written),
+            Action::Deny(_) | Action::Stop | Action::Classify(_) => {}
+        }
+        walk_action(self, a);
+    }
+
+    fn visit_var(&mut self, name: &'a Name) {
+        self.check(name, Role::Read);
     }
 }
 
@@ -153,47 +190,4 @@ fn advice(name: &str, role: Role) -> Option<(String, String)> {
         format!("`{name}` looks like a misspelling of `{known}`"),
         format!("did you mean `{known}`? (write `param(\"{name}\")` if `{name}` is meant)"),
     ))
-}
-
-fn rule(r: &Rule, check: &mut impl FnMut(&Name, Role)) {
-    for c in walk::rule_conds(r) {
-        conds(c, check);
-    }
-    let value = |v: &Value, check: &mut dyn FnMut(&Name, Role)| {
-        for p in &v.parts {
-            if let Part::Var(n) = p {
-                check(n, Role::Read);
-            }
-        }
-    };
-    match &r.action.node {
-        Action::Drop(p) => check(p, Role::Dropped),
-        Action::DropEmpty(except) | Action::DenyRepeated(except) => {
-            except.iter().for_each(|n| check(n, Role::Written))
-        }
-        Action::Set(p, v) | Action::Default(p, v) | Action::Add(v, p) | Action::Remove(v, p) => {
-            check(p, Role::Written);
-            value(v, check);
-        }
-        Action::Rename(p, q) => {
-            check(p, Role::Written);
-            check(q, Role::Written);
-        }
-        Action::Convert(p, _) | Action::Dedupe(p) => check(p, Role::Written),
-        Action::Deny(v) => value(v, check),
-        Action::Stop => {}
-        Action::Classify(c) => {
-            if let Some(h) = &c.hint {
-                value(h, check);
-            }
-        }
-    }
-}
-
-fn conds(c: &crate::syntax::ast::Cond, check: &mut impl FnMut(&Name, Role)) {
-    walk::tests(c, &mut |op, _| match op {
-        Operand::Name(n) => check(n, Role::Read),
-        Operand::Repeated(n) | Operand::Empty(n) => check(n, Role::Written),
-        Operand::Param(_) => {}
-    });
 }

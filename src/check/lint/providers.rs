@@ -3,22 +3,16 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::logic::{self, Facts, Tri};
+use super::logic::{Facts, Logic, Tri};
 use super::{Raw, L006, L007};
-use crate::syntax::ast::{Cond, CondKind, File, Item, Operand, Provider, Test};
-
-/// How a provider's `match` constrains the host (as the host index sees it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Key {
-    Exact(Vec<String>),
-    Pattern(String),
-    Any,
-}
+use crate::compile::host_index::{conjunct_key, host_key, HostKey};
+use crate::syntax::ast::{Cond, CondKind, File, Item, Provider};
 
 struct Block<'a> {
     file: usize,
     provider: &'a Provider,
-    key: Key,
+    /// How its `match` constrains the host, as the host index sees it.
+    key: HostKey,
     /// The `match` parts other than the host test.
     rest: Vec<&'a Cond>,
 }
@@ -26,6 +20,7 @@ struct Block<'a> {
 pub(super) fn lint(
     trees: &[(usize, &File)],
     tested: Option<&HashSet<String>>,
+    logic: &Logic<'_>,
     out: &mut Vec<Raw>,
     over_budget: &mut super::reach::Budget,
 ) {
@@ -48,35 +43,31 @@ pub(super) fn lint(
             }
             // A duplicate name is already E012; compare each name once.
             if seen.insert(p.name.node.as_str()) {
-                blocks.push(block(file, p));
+                blocks.push(block(logic, file, p));
             }
         }
     }
-    overlaps(&blocks, out, over_budget);
+    overlaps(logic, &blocks, out, over_budget);
 }
 
-fn block(file: usize, p: &Provider) -> Block<'_> {
+fn block<'a>(logic: &Logic<'_>, file: usize, p: &'a Provider) -> Block<'a> {
     let parts: Vec<&Cond> = match &p.matcher.node {
         CondKind::And(parts) => parts.iter().collect(),
         _ => vec![&p.matcher],
     };
-    let mut key = Key::Any;
-    let mut rest = Vec::new();
-    for part in parts {
-        if key == Key::Any {
-            if let Some(hosts) = exact_hosts(part) {
-                key = Key::Exact(hosts);
-                continue;
-            }
-            if let CondKind::Test(Operand::Name(n), Some(Test::Matches(v))) = &part.node {
-                if n.node == "host" {
-                    key = Key::Pattern(v.text.clone());
-                    continue;
-                }
-            }
-        }
-        rest.push(part);
-    }
+    // Each part lowered as the loader does, keyed as the index keys it.
+    let keys: Vec<HostKey> = parts.iter().map(|c| host_key(&logic.lower(c))).collect();
+    let chosen = conjunct_key(&keys);
+    let key = chosen
+        .and_then(|i| keys.get(i))
+        .cloned()
+        .unwrap_or(HostKey::Any);
+    let rest = parts
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != chosen)
+        .map(|(_, c)| c)
+        .collect();
     Block {
         file,
         provider: p,
@@ -85,23 +76,20 @@ fn block(file: usize, p: &Provider) -> Block<'_> {
     }
 }
 
-/// The hosts of `host == …`, `host in […]` or an `or` of them.
-fn exact_hosts(c: &Cond) -> Option<Vec<String>> {
-    let facts = Facts::default().with_match(c);
-    let hosts = facts.values(crate::vocab::Attr::Host)?.to_vec();
-    // `with_match` only takes such tests whole, so `c` is exactly one.
-    Some(hosts)
-}
-
 /// How many blocks of the same host group one block is compared with.
 const MAX_PEERS: usize = 256;
 
-fn overlaps(blocks: &[Block<'_>], out: &mut Vec<Raw>, over_budget: &mut super::reach::Budget) {
+fn overlaps(
+    logic: &Logic<'_>,
+    blocks: &[Block<'_>],
+    out: &mut Vec<Raw>,
+    over_budget: &mut super::reach::Budget,
+) {
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
     let mut any = Vec::new();
     for (i, b) in blocks.iter().enumerate() {
         match &b.key {
-            Key::Exact(hosts) => {
+            HostKey::Exact(hosts) => {
                 for h in hosts {
                     let g = groups.entry(format!("={h}")).or_default();
                     if g.last() != Some(&i) {
@@ -109,8 +97,8 @@ fn overlaps(blocks: &[Block<'_>], out: &mut Vec<Raw>, over_budget: &mut super::r
                     }
                 }
             }
-            Key::Pattern(p) => groups.entry(format!("~{p}")).or_default().push(i),
-            Key::Any => any.push(i),
+            HostKey::Pattern(p) => groups.entry(format!("~{p}")).or_default().push(i),
+            HostKey::Any => any.push(i),
         }
     }
     let mut keys: Vec<&String> = groups.keys().collect();
@@ -132,7 +120,7 @@ fn overlaps(blocks: &[Block<'_>], out: &mut Vec<Raw>, over_budget: &mut super::r
                 if !reported.insert((i, j)) {
                     continue;
                 }
-                if let Some(raw) = overlap(a, b, what) {
+                if let Some(raw) = overlap(logic, a, b, what) {
                     out.push(raw);
                 }
             }
@@ -151,11 +139,11 @@ fn overlaps(blocks: &[Block<'_>], out: &mut Vec<Raw>, over_budget: &mut super::r
 }
 
 /// `a` is loaded before `b` and shares `b`'s host tier and key.
-fn overlap(a: &Block<'_>, b: &Block<'_>, what: &str) -> Option<Raw> {
+fn overlap(logic: &Logic<'_>, a: &Block<'_>, b: &Block<'_>, what: &str) -> Option<Raw> {
     let facts = Facts::default();
     let covers = |x: &[&Cond], y: &[&Cond]| {
         x.iter().all(|xc| {
-            logic::eval(xc, &facts) == Tri::True || y.iter().any(|yc| logic::implies(yc, xc))
+            logic.eval(xc, &facts) == Tri::True || y.iter().any(|yc| logic.implies(yc, xc))
         })
     };
     let (an, bn) = (&a.provider.name.node, &b.provider.name.node);
@@ -165,7 +153,7 @@ fn overlap(a: &Block<'_>, b: &Block<'_>, what: &str) -> Option<Raw> {
         return None;
     }
     let whole = match (&a.key, &b.key) {
-        (Key::Exact(ha), Key::Exact(hb)) => hb.iter().all(|h| ha.contains(h)),
+        (HostKey::Exact(ha), HostKey::Exact(hb)) => hb.iter().all(|h| ha.contains(h)),
         _ => true,
     };
     let (message, help) = if b_in_a && whole {

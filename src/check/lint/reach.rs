@@ -4,12 +4,13 @@
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
-use super::logic::{self, Facts, Tri};
+use super::logic::{self, Facts, Logic, Tri};
 use super::walk::{self, RuleList, RuleRef};
 use super::{Raw, L004, L005};
 use crate::check::action_keyword;
 use crate::source::SourceFile;
-use crate::syntax::ast::{Action, Cond, CondKind, File, Name, Value};
+use crate::syntax::ast::{Action, Cond, CondKind, File, Name, Operand, Test, Value};
+use crate::syntax::visit::Visit;
 use crate::vocab::Kind;
 
 /// How many earlier rules a rule is compared with.
@@ -29,6 +30,7 @@ type Conj<'a> = Vec<&'a Cond>;
 pub(super) fn lint(
     files: &[SourceFile],
     trees: &[(usize, &File)],
+    logic: &Logic<'_>,
     out: &mut Vec<Raw>,
     over_budget: &mut Budget,
 ) {
@@ -47,7 +49,7 @@ pub(super) fn lint(
     let mut conflicts = Vec::new();
     for list in walk::rule_lists(trees) {
         let mut found = Vec::new();
-        let mut l = List::new(files, &list, &bare);
+        let mut l = List::new(files, logic, &list, &bare);
         l.run(&mut found, &mut conflicts);
         for i in l.over_budget {
             if let Some(r) = list.rules.get(i) {
@@ -80,8 +82,9 @@ pub(super) fn lint(
     over_budget.dedup();
 }
 
-struct List<'a, 'l> {
+struct List<'a, 'l, 'g> {
     files: &'a [SourceFile],
+    logic: &'l Logic<'g>,
     list: &'l RuleList<'a>,
     /// Facts for each rule (bare rules see both rewrite kinds).
     facts: Vec<Facts>,
@@ -93,9 +96,10 @@ struct List<'a, 'l> {
     over_budget: Vec<usize>,
 }
 
-impl<'a, 'l> List<'a, 'l> {
+impl<'a, 'l, 'g> List<'a, 'l, 'g> {
     fn new(
         files: &'a [SourceFile],
+        logic: &'l Logic<'g>,
         list: &'l RuleList<'a>,
         bare: &HashSet<(usize, usize)>,
     ) -> Self {
@@ -119,6 +123,7 @@ impl<'a, 'l> List<'a, 'l> {
             .collect();
         Self {
             files,
+            logic,
             list,
             facts,
             conds: list
@@ -144,6 +149,24 @@ impl<'a, 'l> List<'a, 'l> {
         if self.budget.get() == 0 && self.over_budget.last() != Some(&i) {
             self.over_budget.push(i);
         }
+    }
+
+    /// Every condition of `b` follows from `a` (or from the facts).
+    fn implies_all(&self, a: &Conj<'_>, b: &Conj<'_>, facts: &Facts) -> bool {
+        b.iter().all(|bc| {
+            self.logic.eval(bc, facts) == Tri::True
+                || a.iter()
+                    .any(|ac| self.logic.implies_in(ac, bc, &self.budget))
+        })
+    }
+
+    /// Whether two rules' conditions can never hold on the same request.
+    fn exclusive(&self, a: &Conj<'_>, b: &Conj<'_>, facts: &Facts) -> bool {
+        a.iter()
+            .chain(b.iter())
+            .any(|c| self.logic.eval(c, facts) == Tri::False)
+            || a.iter()
+                .any(|x| b.iter().any(|y| self.logic.disjoint_in(x, y, &self.budget)))
     }
 
     fn line(&self, r: &RuleRef<'_>) -> usize {
@@ -183,8 +206,8 @@ impl<'a, 'l> List<'a, 'l> {
     fn never_true(&self, i: usize) -> Option<Raw> {
         let (r, conds, facts) = self.rule(i)?;
         for c in conds {
-            if logic::eval(c, facts) == Tri::False {
-                let culprit = false_part(c, facts);
+            if self.logic.eval(c, facts) == Tri::False {
+                let culprit = false_part(self.logic, c, facts);
                 let mut raw = Raw::new(&L004, r.file, culprit.span, "this rule can never fire")
                     .label("never true here");
                 raw = match self.list.provider {
@@ -211,7 +234,7 @@ impl<'a, 'l> List<'a, 'l> {
                 if !self.spend(1) {
                     return None;
                 }
-                if logic::disjoint_in(a, b, &self.budget) {
+                if self.logic.disjoint_in(a, b, &self.budget) {
                     return Some(
                         Raw::new(&L004, r.file, b.span, "this rule can never fire")
                             .label("contradicts the condition before it")
@@ -246,9 +269,11 @@ impl<'a, 'l> List<'a, 'l> {
             if !ends {
                 continue;
             }
-            let always = econds.iter().all(|c| logic::eval(c, facts) == Tri::True);
+            let always = econds
+                .iter()
+                .all(|c| self.logic.eval(c, facts) == Tri::True);
             let covered = always
-                || (implies_all(conds, econds, facts, &self.budget)
+                || (self.implies_all(conds, econds, facts)
                     && self.spend(i - j)
                     && self.untouched(j, i, conds, econds));
             if !covered {
@@ -342,8 +367,8 @@ impl<'a, 'l> List<'a, 'l> {
                 if self.dead.get(j).copied().unwrap_or(true)
                     || pi.node != pj.node
                     || set_i != set_j
-                    || logic::same_value(vi, vj)
-                    || exclusive(ci, cj, fi, &self.budget)
+                    || vi == vj
+                    || self.exclusive(ci, cj, fi)
                 {
                     continue;
                 }
@@ -377,22 +402,6 @@ impl<'a, 'l> List<'a, 'l> {
             }
         }
     }
-}
-
-/// Every condition of `b` follows from `a` (or from the facts).
-fn implies_all(a: &Conj<'_>, b: &Conj<'_>, facts: &Facts, budget: &Cell<usize>) -> bool {
-    b.iter().all(|bc| {
-        logic::eval(bc, facts) == Tri::True || a.iter().any(|ac| logic::implies_in(ac, bc, budget))
-    })
-}
-
-/// Whether two rules' conditions can never hold on the same request.
-fn exclusive(a: &Conj<'_>, b: &Conj<'_>, facts: &Facts, budget: &Cell<usize>) -> bool {
-    a.iter()
-        .chain(b.iter())
-        .any(|c| logic::eval(c, facts) == Tri::False)
-        || a.iter()
-            .any(|x| b.iter().any(|y| logic::disjoint_in(x, y, budget)))
 }
 
 /// `set P = V` / `default P = V`: (P, V, is_set).
@@ -431,23 +440,27 @@ fn conjuncts(c: &Cond) -> Vec<&Cond> {
 }
 
 /// The smallest part of a false condition that is itself false.
-fn false_part<'c>(c: &'c Cond, facts: &Facts) -> &'c Cond {
+fn false_part<'c>(logic: &Logic<'_>, c: &'c Cond, facts: &Facts) -> &'c Cond {
     match &c.node {
         CondKind::And(parts) => parts
             .iter()
-            .find(|p| logic::eval(p, facts) == Tri::False)
-            .map_or(c, |p| false_part(p, facts)),
+            .find(|p| logic.eval(p, facts) == Tri::False)
+            .map_or(c, |p| false_part(logic, p, facts)),
         _ => c,
     }
 }
 
 /// Whether a condition tests only `kind`.
 fn mentions_only_kind(c: &Cond) -> bool {
-    let mut only = true;
-    walk::tests(c, &mut |op, _| {
-        only &= matches!(op, crate::syntax::ast::Operand::Name(n) if n.node == "kind");
-    });
-    only
+    struct OnlyKind(bool);
+    impl<'a> Visit<'a> for OnlyKind {
+        fn visit_test(&mut self, op: &'a Operand, _: Option<&'a Test>) {
+            self.0 &= matches!(op, Operand::Name(n) if n.node == "kind");
+        }
+    }
+    let mut only = OnlyKind(true);
+    only.visit_cond(c);
+    only.0
 }
 
 fn kinds_words(facts: &Facts) -> String {

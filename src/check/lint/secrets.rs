@@ -2,29 +2,27 @@
 //! reasons and hints go to callers, logs and dashboards.
 
 use super::{Raw, L009};
-use crate::syntax::ast::{Action, File, Item, Rule, Value};
+use crate::syntax::ast::{Action, File, Spanned, Value};
+use crate::syntax::visit::Visit;
 
 pub(super) fn lint(file: usize, tree: &File, out: &mut Vec<Raw>) {
-    for item in &tree.items {
-        match item {
-            Item::Provider(p) => p
-                .sections
-                .iter()
-                .flat_map(|s| &s.rules)
-                .for_each(|r| rule(file, r, out)),
-            Item::Section(s) => s.rules.iter().for_each(|r| rule(file, r, out)),
-            Item::Rule(r) => rule(file, r, out),
-            Item::Extend(e) => e
-                .sections
-                .iter()
-                .flat_map(|s| &s.rules)
-                .for_each(|r| rule(file, r, out)),
-        }
+    Secrets { file, out }.visit_file(tree);
+}
+
+/// Checks every `deny` reason and `hint` of a file.
+struct Secrets<'o> {
+    file: usize,
+    out: &'o mut Vec<Raw>,
+}
+
+impl<'a> Visit<'a> for Secrets<'_> {
+    fn visit_action(&mut self, a: &'a Spanned<Action>) {
+        action(self.file, &a.node, self.out);
     }
 }
 
-fn rule(file: usize, r: &Rule, out: &mut Vec<Raw>) {
-    let (value, what): (&Value, &str) = match &r.action.node {
+fn action(file: usize, a: &Action, out: &mut Vec<Raw>) {
+    let (value, what): (&Value, &str) = match a {
         Action::Deny(v) => (v, "a `deny` reason"),
         Action::Classify(c) => match &c.hint {
             Some(h) => (h, "a `hint`"),

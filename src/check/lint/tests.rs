@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 
-use super::{lint, Options};
 use crate::source::SourceFile;
+use crate::{AnalyzeOptions, Policy};
 
 fn shipped() -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
@@ -65,11 +65,12 @@ proptest! {
         let text = &texts[file % texts.len()];
         let mutated = mutate(text, at, cut, insert);
         let files = vec![SourceFile::new("m.policy", mutated.clone()), SourceFile::new("n.policy", text.clone())];
-        let opts = Options { tested: Some(Default::default()), ..Options::default() };
-        for f in lint(&files, &opts) {
-            let src = &files[f.file].text;
-            prop_assert!(f.span.start <= f.span.end && f.span.end <= src.len(), "{f:?}");
-            prop_assert!(src.is_char_boundary(f.span.start) && src.is_char_boundary(f.span.end));
+        let opts = AnalyzeOptions::default().with_tested([]);
+        for d in Policy::analyze(files.clone(), &opts).diagnostics {
+            let src = &files[d.file_index()].text;
+            let (span, _) = d.primary();
+            prop_assert!(span.start <= span.end && span.end <= src.len(), "{d:?}");
+            prop_assert!(src.is_char_boundary(span.start) && src.is_char_boundary(span.end));
         }
         let _ = crate::syntax::fmt::format(&mutated);
     }

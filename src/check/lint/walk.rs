@@ -1,6 +1,7 @@
-//! Ways through a parsed policy that several lint rules share.
+//! The rule lists several lint rules share: each request kind's rules in
+//! evaluation order (a generic walk is `crate::syntax::visit`).
 
-use crate::syntax::ast::{self, Cond, CondKind, File, Item, Operand, Test};
+use crate::syntax::ast::{self, Cond, File, Item};
 use crate::vocab::Kind;
 
 /// A rule and the file it is in.
@@ -81,46 +82,6 @@ pub(super) fn rule_lists<'a>(trees: &[(usize, &'a File)]) -> Vec<RuleList<'a>> {
     }
     out.extend(global.into_iter().filter(|l| !l.rules.is_empty()));
     out
-}
-
-/// Calls `f` on every top-level condition of a file: `match` clauses,
-/// `when` and `if` conditions.
-pub(super) fn conditions<'a>(tree: &'a File, mut f: impl FnMut(&'a Cond)) {
-    let rule = |r: &'a ast::Rule, f: &mut dyn FnMut(&'a Cond)| {
-        if let Some(c) = &r.when {
-            f(c);
-        }
-        if let Some(c) = &r.guard {
-            f(c);
-        }
-    };
-    for item in &tree.items {
-        match item {
-            Item::Provider(p) => {
-                f(&p.matcher);
-                for s in &p.sections {
-                    s.rules.iter().for_each(|r| rule(r, &mut f));
-                }
-            }
-            Item::Section(s) => s.rules.iter().for_each(|r| rule(r, &mut f)),
-            Item::Rule(r) => rule(r, &mut f),
-            Item::Extend(e) => {
-                e.also.iter().for_each(&mut f);
-                for s in &e.sections {
-                    s.rules.iter().for_each(|r| rule(r, &mut f));
-                }
-            }
-        }
-    }
-}
-
-/// Calls `f` on every comparison inside a condition.
-pub(super) fn tests<'a>(c: &'a Cond, f: &mut impl FnMut(&'a Operand, Option<&'a Test>)) {
-    match &c.node {
-        CondKind::Or(parts) | CondKind::And(parts) => parts.iter().for_each(|p| tests(p, f)),
-        CondKind::Not(inner) => tests(inner, f),
-        CondKind::Test(operand, test) => f(operand, test.as_ref()),
-    }
 }
 
 /// The rule's condition as one conjunction: `when` and `if` together.

@@ -1,7 +1,7 @@
 //! The tokens and comments of a file that parsed, with byte positions.
 //!
 //! The grammar's `COMMENT` rule is silent, so the AST has no comments. They
-//! are recovered from the shared tokenizer ([`crate::syntax::lexer`]), which
+//! are recovered from the shared tokenizer (`crate::syntax::lexer`), which
 //! reads strings, raw strings and comments exactly as the grammar does, so a
 //! `#` inside a string is never taken for a comment.
 

@@ -4,8 +4,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use oauth_policy::check::lint::{self, Config, Level, CONFIG_FILE};
-use oauth_policy::{is_policy_file, read_sources, LoadError, SourceFile};
+use oauth_policy::lint::{self, Config, Level, CONFIG_FILE};
+use oauth_policy::{is_policy_file, read_sources, AnalyzeOptions, LoadError, Policy, SourceFile};
 use serde_json::json;
 
 use crate::common::EXIT_ERROR;
@@ -233,32 +233,23 @@ pub fn run(args: Args) -> ExitCode {
     }
     let mut files = inputs.files;
     let bad_start = files.len();
-    let mut findings = Vec::new();
+    // Files that could not be read as text come first: their errors are
+    // the diagnostics of reading, not of the analysis.
     for (i, (file, d)) in inputs.bad_files.iter().enumerate() {
         files.push(file.clone());
-        findings.push(lint::from_load_error(d, bad_start + i));
+        entries.push(Entry::from_diagnostic(d, bad_start + i, &files));
     }
     let good = files.get(..bad_start).unwrap_or(&[]).to_vec();
-    let opts = lint::Options {
-        tested: Some(tested),
-        config,
-    };
-    let (found, parsed) = lint::lint_with_ast(&good, &opts);
-    let load_errors = found.iter().any(|f| f.name.is_none());
-    findings.extend(found);
-    if !load_errors {
-        // Only compiling finds regexes over the engine's size limit.
-        if let Err(diagnostics) = oauth_policy::compile::compile(&parsed) {
-            for d in diagnostics {
-                let file = good
-                    .iter()
-                    .position(|f| f.name == d.location().file)
-                    .unwrap_or(0);
-                findings.push(lint::from_load_error(&d, file));
-            }
-        }
-    }
-    entries.extend(findings.into_iter().map(|f| Entry::from_finding(f, &files)));
+    let opts = AnalyzeOptions::default()
+        .with_tested(tested)
+        .with_config(config);
+    let analysis = Policy::analyze(good, &opts);
+    entries.extend(
+        analysis
+            .diagnostics
+            .iter()
+            .map(|d| Entry::from_diagnostic(d, d.file_index(), &files)),
+    );
     let errors = entries.iter().filter(|e| e.level == Level::Error).count();
     let warnings = entries.iter().filter(|e| e.level == Level::Warn).count();
     match args.format {

@@ -7,9 +7,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
-use oauth_policy::check::lint::{display_safe, Finding, Level, RULES};
-use oauth_policy::syntax::Span;
-use oauth_policy::{IndexedText, SourceFile};
+use oauth_policy::lint::{display_safe, Level, RelatedNote, RULES};
+use oauth_policy::{IndexedText, PolicyDiagnostic, SourceFile, Span};
 use serde_json::{json, Value};
 
 /// One reported problem, ready for any output format.
@@ -31,30 +30,39 @@ pub(super) struct Entry {
 }
 
 impl Entry {
-    pub(super) fn from_finding(f: Finding, files: &[SourceFile]) -> Self {
-        let file = files
-            .get(f.file)
-            .cloned()
-            .unwrap_or_else(|| SourceFile::new("?", ""));
-        let start = file.line_col(f.span.start);
-        let end = file.line_col(f.span.end);
+    /// A load error or lint finding; `file` is the index of its file in
+    /// `files` (whose related places index the same list).
+    pub(super) fn from_diagnostic(d: &PolicyDiagnostic, file: usize, files: &[SourceFile]) -> Self {
+        let file = files.get(file).unwrap_or(d.file()).clone();
+        let (span, label) = d.primary();
+        let start = file.line_col(span.start);
+        let end = file.line_col(span.end);
+        let code = d.code_str();
         Entry {
-            code: f.code,
-            name: f.name,
-            level: f.level,
-            message: f.message,
-            label: f.label,
-            help: f.help,
+            code: code.strip_prefix("policy::").unwrap_or(&code).to_string(),
+            name: d.rule().map(|r| r.name),
+            level: d.level(),
+            message: d.to_string(),
+            label,
+            help: d.help_str(),
             path: file.name.to_string(),
             line: start.line,
             column: start.column,
             end: (end.line, end.column),
-            related: f
-                .related
+            related: d
+                .related_places()
                 .into_iter()
-                .filter_map(|r| Some((files.get(r.file)?.clone(), r.span, r.message)))
+                .filter_map(|r| {
+                    // A load error's other labels are in its own file.
+                    let other = if d.is_load_error() {
+                        &file
+                    } else {
+                        files.get(r.file)?
+                    };
+                    Some((other.clone(), r.span, r.message))
+                })
                 .collect(),
-            at: Some((file, f.span)),
+            at: Some((file, span)),
         }
     }
 
@@ -89,13 +97,6 @@ struct Rendered<'e> {
     entry: &'e Entry,
     src: Option<NamedSource<IndexedText>>,
     related: Vec<RelatedNote>,
-}
-
-/// A place in another file, shown as its own note.
-struct RelatedNote {
-    message: String,
-    src: NamedSource<IndexedText>,
-    span: Span,
 }
 
 impl fmt::Debug for Rendered<'_> {
@@ -161,31 +162,6 @@ impl Diagnostic for Rendered<'_> {
     }
 }
 
-impl fmt::Debug for RelatedNote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.message)
-    }
-}
-impl fmt::Display for RelatedNote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.message)
-    }
-}
-impl std::error::Error for RelatedNote {}
-impl Diagnostic for RelatedNote {
-    fn severity(&self) -> Option<Severity> {
-        Some(Severity::Advice)
-    }
-    fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.src)
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(None, self.span),
-        )))
-    }
-}
-
 pub(super) fn human(entries: &[Entry], files: usize, errors: usize, warnings: usize) {
     let mut shown = Shown::default();
     for e in entries {
@@ -197,11 +173,7 @@ pub(super) fn human(entries: &[Entry], files: usize, errors: usize, warnings: us
                 .related
                 .iter()
                 .filter(|(f, _, _)| Some(&f.name) != file_name.as_ref())
-                .map(|(f, s, m)| RelatedNote {
-                    message: m.clone(),
-                    src: shown.source(f),
-                    span: *s,
-                })
+                .map(|(f, s, m)| RelatedNote::new(m.clone(), shown.source(f), (*s).into()))
                 .collect(),
         };
         eprint!("{}", rendered_string(&rendered));

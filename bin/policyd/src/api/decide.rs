@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use oauth_policy::{Callback, CallbackOutcome, Expectations, Outcome, Request, Verdict};
+use oauth_policy::{Callback, ExpectationError, Expectations, Outcome, Request, RuleId, Verdict};
 use serde::{Deserialize, Serialize};
 
 use super::body::JsonBody;
@@ -44,8 +44,10 @@ pub struct ClassifyBody {
     authorize_url: Option<String>,
     expected_state: Option<String>,
     expected_issuer: Option<String>,
-    #[serde(default)]
-    iss_required: bool,
+    /// RFC 9207: a callback without `iss` is refused. `iss_required` is its
+    /// earlier name, still accepted.
+    #[serde(default, alias = "iss_required")]
+    require_iss: bool,
     /// The flow sent no `state` (PKCE only, RFC 9700 §2.1).
     #[serde(default)]
     no_state: bool,
@@ -67,7 +69,7 @@ struct Decided<'a, T: Serialize> {
 struct Facts {
     outcome: &'static str,
     provider: Option<String>,
-    rules: Vec<String>,
+    rules: Vec<RuleId>,
     denied: Option<String>,
     category: Option<String>,
     error: Option<String>,
@@ -107,7 +109,7 @@ fn finish(
             status: response.status().as_u16(),
             outcome: facts.outcome,
             provider: facts.provider.as_deref(),
-            rules: facts.rules.iter().map(String::as_str).collect(),
+            rules: facts.rules.iter().map(RuleId::as_str).collect(),
             revision: facts.served.as_ref().map(|s| s.policy.revision()),
             generation: facts.served.as_ref().map(|s| s.generation),
             latency_us: u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
@@ -142,7 +144,8 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, ApiError> {
 }
 
 fn apply_facts(out: &Outcome, served: Arc<Served>) -> Facts {
-    let mut rules: Vec<String> = Vec::new();
+    // Ids are shared pointers: naming the rules copies no text.
+    let mut rules: Vec<RuleId> = Vec::new();
     for c in out.changes() {
         if !rules.contains(&c.rule) {
             rules.push(c.rule.clone());
@@ -249,19 +252,9 @@ pub async fn classify(
             check_authorize_url(url, &state)?;
         }
         let served = serving(&state)?;
-        if let Some(name) = &input.provider {
-            check_provider(&served, name)?;
-        }
-        let expect = Expectations {
-            provider: input.provider,
-            authorize_url: input.authorize_url,
-            expected_state: input.expected_state,
-            expected_issuer: input.expected_issuer,
-            iss_required: input.iss_required,
-            no_state: input.no_state,
-            response_mode: input.response_mode,
-        };
-        let verdict = guarded(|| served.policy.classify(&callback, &expect))?;
+        let expect = expectations(input);
+        let verdict = guarded(|| served.policy.classify(&callback, &expect))?
+            .map_err(|e| unknown_expectation(&served, &e))?;
         let facts = classify_facts(&verdict, served.clone());
         Ok((respond(&served, &verdict), facts))
     })();
@@ -281,38 +274,45 @@ fn check_authorize_url(url: &str, state: &AppState) -> Result<(), ApiError> {
         })
 }
 
-/// 422 `unknown_provider` for a name the serving policy does not have: a
-/// typo would otherwise silently skip every provider rule.
-fn check_provider(served: &Served, name: &str) -> Result<(), ApiError> {
-    if served.policy.providers().any(|p| p == name) {
-        return Ok(());
-    }
-    let close = served
-        .policy
-        .providers()
-        .min_by_key(|k| strsim::damerau_levenshtein(k, name));
-    let mut message = format!(
-        "no provider named `{name}` in policy {}",
-        served.policy.revision()
-    );
-    if let Some(close) = close {
-        message.push_str(&format!("; did you mean `{close}`?"));
-    }
-    Err(ApiError::new(
+/// The library's expectations from the request body.
+fn expectations(input: ClassifyBody) -> Expectations {
+    let mut e = Expectations::new()
+        .with_require_iss(input.require_iss)
+        .with_no_state(input.no_state);
+    e.provider = input.provider;
+    e.authorize_url = input.authorize_url;
+    e.expected_state = input.expected_state;
+    e.expected_issuer = input.expected_issuer;
+    e.response_mode = input.response_mode;
+    e
+}
+
+/// 422 `unknown_provider` for a name the serving policy does not have (the
+/// library refuses it: a typo would otherwise skip every provider rule).
+fn unknown_expectation(served: &Served, e: &ExpectationError) -> ApiError {
+    let message = match e {
+        ExpectationError::UnknownProvider { name, suggestion } => {
+            let mut message = format!(
+                "no provider named `{name}` in policy {}",
+                served.policy.revision()
+            );
+            if let Some(close) = suggestion {
+                message.push_str(&format!("; did you mean `{close}`?"));
+            }
+            message
+        }
+        other => other.to_string(),
+    };
+    ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "unknown_provider",
         message,
-    ))
+    )
 }
 
 fn classify_facts(v: &Verdict, served: Arc<Served>) -> Facts {
-    let outcome = match v.outcome {
-        CallbackOutcome::Success => "success",
-        CallbackOutcome::ProviderError => "provider_error",
-        CallbackOutcome::Invalid => "invalid",
-    };
     Facts {
-        outcome,
+        outcome: v.outcome.as_str(),
         provider: v.provider.clone(),
         rules: vec![v.rule.clone()],
         category: Some(v.category.name().to_string()),

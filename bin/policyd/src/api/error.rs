@@ -87,6 +87,8 @@ impl From<RequestError> for ApiError {
             RequestError::TooManyParams { .. } => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "too_many_parameters")
             }
+            // A kind of unreadable request added to the library later.
+            _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
         };
         Self::new(status, code, e.to_string())
     }
