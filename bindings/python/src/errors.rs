@@ -59,7 +59,7 @@ impl Diagnostic {
 }
 
 /// The renderer `policyc` uses when not at a terminal.
-fn render(d: &dyn miette::Diagnostic) -> String {
+pub fn render(d: &dyn miette::Diagnostic) -> String {
     let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
         .with_width(100)
         .with_links(false);

@@ -148,14 +148,6 @@ impl Policy {
         no_state: bool,
         response_mode: Option<String>,
     ) -> PyResult<Verdict> {
-        if let Some(name) = &provider {
-            // A typo would silently classify without the provider's rules.
-            if !self.inner.providers().any(|p| p == name) {
-                return Err(PyValueError::new_err(format!(
-                    "no provider block named {name:?} in this policy (see Policy.providers)"
-                )));
-            }
-        }
         let expect = expectations(
             provider,
             authorize_url,
@@ -166,7 +158,11 @@ impl Policy {
             response_mode,
         );
         let inner = py.detach(|| self.inner.classify(&callback.inner, &expect));
-        Ok(Verdict { inner })
+        // A provider the policy does not have: a typo would silently
+        // classify without the provider's rules.
+        inner
+            .map(|inner| Verdict { inner })
+            .map_err(|e| PyValueError::new_err(crate::errors::render(&e)))
     }
 
     fn __repr__(&self) -> String {

@@ -242,22 +242,12 @@ pub struct Verdict {
     pub inner: oauth_policy::Verdict,
 }
 
-/// The outcome's name, as in JSON.
-fn outcome_name(o: oauth_policy::CallbackOutcome) -> &'static str {
-    use oauth_policy::CallbackOutcome as O;
-    match o {
-        O::Success => "success",
-        O::ProviderError => "provider_error",
-        O::Invalid => "invalid",
-    }
-}
-
 #[pymethods]
 impl Verdict {
     /// `"success"`, `"provider_error"` or `"invalid"`.
     #[getter]
     fn outcome(&self) -> &'static str {
-        outcome_name(self.inner.outcome)
+        self.inner.outcome.as_str()
     }
     /// The normalized category (`ok`, `invalid_target`, `state_mismatch`, …).
     #[getter]
@@ -466,8 +456,9 @@ impl Layer {
 }
 
 /// The library's expectations for `classify`, from the keyword arguments.
-// Assigned field by field: `Expectations` is to become `#[non_exhaustive]`,
-// which rules out a struct literal outside the library.
+// Assigned field by field: `Expectations` is `#[non_exhaustive]` (no struct
+// literal outside the library) and its builder methods take values, not
+// the `Option`s the keyword arguments are.
 #[allow(clippy::too_many_arguments, clippy::field_reassign_with_default)]
 pub fn expectations(
     provider: Option<String>,
@@ -483,7 +474,7 @@ pub fn expectations(
     e.authorize_url = authorize_url;
     e.expected_state = expected_state;
     e.expected_issuer = expected_issuer;
-    e.iss_required = require_iss;
+    e.require_iss = require_iss;
     e.no_state = no_state;
     e.response_mode = response_mode;
     e

@@ -131,7 +131,8 @@ def classify_case(policy, case):
         authorize_url=ctx.get("authorize_url"),
         expected_state=ctx.get("expected_state"),
         expected_issuer=ctx.get("expected_issuer"),
-        require_iss=ctx.get("iss_parameter_supported", False),
+        # `require_iss`, or its older spelling `iss_parameter_supported`.
+        require_iss=ctx.get("require_iss", ctx.get("iss_parameter_supported", False)),
         no_state=ctx.get("no_state", False),
         response_mode=ctx.get("response_mode"),
     )
