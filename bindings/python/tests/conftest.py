@@ -1,0 +1,10 @@
+"""Shared fixtures."""
+
+import pytest
+
+from oauth_policy import Policy
+
+
+@pytest.fixture(scope="session")
+def builtin():
+    return Policy.builtin()
