@@ -2,8 +2,10 @@
 //! request.
 
 use std::fmt;
+use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use smallvec::SmallVec;
 
 use super::actions::{run, Effect};
 use super::cond::Ctx;
@@ -49,9 +51,20 @@ pub struct Denial {
 pub struct Outcome {
     url: String,
     body: Option<String>,
-    provider: Option<String>,
-    changes: Vec<Change>,
+    /// Shared with the compiled provider: no copy per request.
+    provider: Option<Arc<str>>,
+    #[serde(serialize_with = "as_slice")]
+    changes: Changes,
     denied: Option<Denial>,
+}
+
+/// The changes of one evaluation: inline for the usual one, so a request
+/// that changes one parameter allocates no list.
+pub(crate) type Changes = SmallVec<[Change; 1]>;
+
+/// Serializes the changes as the list they are.
+fn as_slice<S: Serializer>(changes: &Changes, s: S) -> Result<S::Ok, S::Error> {
+    changes.as_slice().serialize(s)
 }
 
 impl Outcome {
@@ -239,7 +252,7 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
     } else {
         req.limits.max_url_bytes
     };
-    let mut changes = Vec::new();
+    let mut changes = Changes::new();
     let mut denied = None;
     let mut last_rule = None;
     for rule in rules {
@@ -284,7 +297,7 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
 
     let provider = provider
         .and_then(|i| program.providers.get(i))
-        .map(|p| p.name.clone());
+        .map(|p| Arc::clone(&p.shared_name));
     // The output is written once, into a buffer sized from the input.
     let rewrite = denied.is_none() && params.changed();
     let (mut url, mut body) = match (&req.body, rewrite) {
@@ -311,7 +324,7 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
         body,
         provider,
         changes: if denied.is_some() {
-            Vec::new()
+            Changes::new()
         } else {
             changes
         },

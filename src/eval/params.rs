@@ -62,6 +62,19 @@ impl<'a> Entry<'a> {
         }
     }
 
+    /// Whether the current value, read as a space- or comma-separated list,
+    /// has `item` (as [`list_items`] on [`Entry::value`] would say), without
+    /// decoding the value: `remove "groups" from scope` looks at every
+    /// request's `scope`, and most do not have the item.
+    pub fn list_contains(&self, item: &str) -> bool {
+        match (&self.new_value, self.param) {
+            (None, Some(p)) if !item.contains(char::REPLACEMENT_CHARACTER) => p
+                .raw_value(self.source)
+                .is_some_and(|raw| decoded_list_contains(raw.as_bytes(), item.as_bytes())),
+            _ => list_items(self.value()).any(|i| i == item),
+        }
+    }
+
     /// The piece as received (empty for added entries).
     fn raw(&self) -> &'a str {
         self.param
@@ -175,6 +188,19 @@ impl<'a> Params<'a> {
     /// Present with a non-empty value (RFC 6749 §3.1: empty means omitted).
     pub fn present(&self, name: &str) -> bool {
         self.iter().any(|e| e.name() == name && !e.value_is_empty())
+    }
+
+    /// Whether some live value of `name` has `item` as a list item.
+    pub fn any_list_contains(&self, name: &str, item: &str) -> bool {
+        self.iter()
+            .any(|e| e.name() == name && e.list_contains(item))
+    }
+
+    /// Whether the first live value of `name` has `item` as a list item.
+    pub fn first_list_contains(&self, name: &str, item: &str) -> Option<bool> {
+        self.iter()
+            .find(|e| e.name() == name)
+            .map(|e| e.list_contains(item))
     }
 
     /// Removes every occurrence; returns whether there was one.
@@ -367,11 +393,121 @@ pub fn list_items(value: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Whether the form-decoding of `raw` (`+` a space, `%XX` a byte, any other
+/// `%` itself), split as [`list_items`] splits, has an item equal to `item`,
+/// decoded byte by byte as it is compared. Equal to decoding first when
+/// `item` has no U+FFFD: a piece that is not UTF-8 decodes (lossily) to
+/// one with U+FFFD, and invalid bytes never take a separator with them
+/// (separators are ASCII), so items split the same either way.
+fn decoded_list_contains(raw: &[u8], item: &[u8]) -> bool {
+    let mut i = 0;
+    // Bytes of the current piece that matched `item` so far; `None` once
+    // the piece differs.
+    let mut matched = Some(0usize);
+    loop {
+        let byte = match raw.get(i) {
+            None => None,
+            Some(b'+') => Some(b' '),
+            Some(b'%') => match (raw.get(i + 1), raw.get(i + 2)) {
+                (Some(&h), Some(&l)) => match (hex(h), hex(l)) {
+                    (Some(h), Some(l)) => {
+                        i += 2;
+                        Some((h << 4) | l)
+                    }
+                    _ => Some(b'%'),
+                },
+                _ => Some(b'%'),
+            },
+            Some(&b) => Some(b),
+        };
+        i += 1;
+        match byte {
+            None | Some(b' ' | b',') => {
+                if matched.is_some_and(|n| n > 0 && n == item.len()) {
+                    return true;
+                }
+                if byte.is_none() {
+                    return false;
+                }
+                matched = Some(0);
+            }
+            Some(b) => {
+                matched = matched.filter(|&n| item.get(n) == Some(&b)).map(|n| n + 1);
+            }
+        }
+    }
+}
+
+/// The value of one hex digit.
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
 /// The separator a list value already uses (space when it has none).
 pub fn list_separator(value: &str) -> &'static str {
     if value.contains(',') && !value.contains(' ') {
         ","
     } else {
         " "
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{decoded_list_contains, list_items};
+    use crate::eval::request::decode;
+
+    /// Raw values built from the pieces that matter: separators (raw and
+    /// encoded), `+`, valid and broken escapes, bytes that are not UTF-8
+    /// once decoded, and the item's own letters.
+    fn raw_value() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "a",
+            "b",
+            "ab",
+            "g",
+            "groups",
+            " ",
+            ",",
+            "+",
+            "%20",
+            "%2C",
+            "%2c",
+            "%61",
+            "%",
+            "%4",
+            "%zz",
+            "%FF",
+            "%C3",
+            "%A9",
+            "%C3%A9",
+            "é",
+            "%EF%BF%BD",
+            "\u{FFFD}",
+        ]);
+        prop::collection::vec(piece, 0..10).prop_map(|v| v.concat())
+    }
+
+    fn item() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "a", "ab", "groups", "é", "a b", "", "%", "+", "\u{FFFD}",
+        ])
+        .prop_map(str::to_string)
+    }
+
+    proptest! {
+        #[test]
+        fn reading_a_list_while_decoding_equals_decoding_first(raw in raw_value(), item in item()) {
+            prop_assume!(!item.contains('\u{FFFD}'));
+            let expected = list_items(&decode(&raw)).any(|i| i == item);
+            prop_assert_eq!(decoded_list_contains(raw.as_bytes(), item.as_bytes()), expected);
+        }
     }
 }

@@ -447,15 +447,11 @@ pub(crate) fn parse_target(url: &str, limits: &Limits) -> Result<Target, Request
     // each in the text are the ones a URL parser uses. Only the part before
     // them is read as a URL: the query is ours to read, byte for byte.
     let bytes = url.as_bytes();
-    let first = first_byte(
-        bytes,
-        |w| has_byte(w, b'#') | has_byte(w, b'?'),
-        |b| b == b'#' || b == b'?',
-    );
+    let first = memchr::memchr2(b'#', b'?', bytes);
     let (question, hash) = match first {
         Some(q) if bytes.get(q) == Some(&b'?') => {
             let after = bytes.get(q..).unwrap_or(&[]);
-            let hash = first_byte(after, |w| has_byte(w, b'#'), |b| b == b'#');
+            let hash = memchr::memchr(b'#', after);
             (Some(q), hash.map(|h| q + h))
         }
         other => (None, other),
@@ -657,25 +653,9 @@ pub(crate) fn parse_params(
     if let Some(offset) = first_control(source.as_bytes()) {
         return Err(RequestError::ControlCharacter { offset });
     }
-    let mut params = RawParams::new();
-    let bytes = source.as_bytes();
-    let mut start = 0;
-    let mut eq = None;
-    let mut count = 1;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'&' => {
-                if count <= limits.max_params {
-                    params.push(raw_param(source, start..i, eq));
-                }
-                count += 1;
-                start = i + 1;
-                eq = None;
-            }
-            b'=' if eq.is_none() => eq = Some(i),
-            _ => {}
-        }
-    }
+    // `&` found with memchr (SIMD), not byte by byte: most of a request
+    // is long opaque values (codes, tokens, challenges).
+    let count = memchr::memchr_iter(b'&', source.as_bytes()).count() + 1;
     if count > limits.max_params {
         return Err(RequestError::TooManyParams {
             what,
@@ -683,7 +663,12 @@ pub(crate) fn parse_params(
             limit: limits.max_params,
         });
     }
-    params.push(raw_param(source, start..bytes.len(), eq));
+    let mut params = RawParams::new();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'&', source.as_bytes()).chain([source.len()]) {
+        params.push(raw_param(source, start..end));
+        start = end + 1;
+    }
     Ok(params)
 }
 
@@ -691,8 +676,13 @@ pub(crate) fn parse_params(
 /// reading one needs no allocation for them.
 pub(crate) type RawParams = SmallVec<[RawParam; 12]>;
 
-/// The parameter `segment` of `source`, with its first `=` at `eq`.
-fn raw_param(source: &str, segment: Range<usize>, eq: Option<usize>) -> RawParam {
+/// The parameter `segment` of `source`.
+fn raw_param(source: &str, segment: Range<usize>) -> RawParam {
+    let eq = source
+        .as_bytes()
+        .get(segment.clone())
+        .and_then(|s| memchr::memchr(b'=', s))
+        .map(|i| segment.start + i);
     let name = source
         .get(segment.start..eq.unwrap_or(segment.end))
         .unwrap_or("");
@@ -711,68 +701,34 @@ fn raw_param(source: &str, segment: Range<usize>, eq: Option<usize>) -> RawParam
 
 /// Whether form decoding would change `s` (it has a `+` or `%`).
 fn needs_decoding(s: &str) -> bool {
-    first_byte(
-        s.as_bytes(),
-        |w| has_byte(w, b'+') | has_byte(w, b'%'),
-        |b| b == b'+' || b == b'%',
-    )
-    .is_some()
+    memchr::memchr2(b'+', b'%', s.as_bytes()).is_some()
 }
 
 /// The offset of the first ASCII control character.
 fn first_control(bytes: &[u8]) -> Option<usize> {
-    first_byte(
-        bytes,
-        |w| has_less(w, 0x20) | has_byte(w, 0x7f),
-        |b| b.is_ascii_control(),
-    )
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Whether some byte of `w` is `b` (exact: a borrow starts only at a zero
-/// byte of `w ^ b…b`).
-fn has_byte(w: u64, b: u8) -> bool {
-    let x = w ^ (ONES * u64::from(b));
-    x.wrapping_sub(ONES) & !x & HIGHS != 0
-}
-
-/// Whether some byte of `w` is below `n` (`n` ≤ 128).
-fn has_less(w: u64, n: u8) -> bool {
-    w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS != 0
-}
-
-/// The offset of the first byte `byte` accepts, testing eight bytes at a
-/// time with `word` (which must say whether any of them would be accepted)
-/// and looking at single bytes only in a word that has one: a request is
-/// scanned at well under one instruction per byte.
-fn first_byte(
-    bytes: &[u8],
-    word: impl Fn(u64) -> bool,
-    byte: impl Fn(u8) -> bool,
-) -> Option<usize> {
-    let mut words = bytes.chunks_exact(8);
+    // Blocks of 32 bytes tested without an early exit inside the block,
+    // which the compiler turns into vector compares; only a block that has
+    // one is searched byte by byte.
     let mut offset = 0;
-    for chunk in words.by_ref() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        if word(u64::from_le_bytes(w)) {
-            return chunk.iter().position(|&b| byte(b)).map(|i| offset + i);
+    for block in bytes.chunks(32) {
+        let any = block
+            .iter()
+            .fold(false, |acc, &b| acc | (b < 0x20) | (b == 0x7f));
+        if any {
+            return block
+                .iter()
+                .position(|b| b.is_ascii_control())
+                .map(|i| offset + i);
         }
-        offset += 8;
+        offset += block.len();
     }
-    words
-        .remainder()
-        .iter()
-        .position(|&b| byte(b))
-        .map(|i| offset + i)
+    None
 }
 
 /// Form decoding: `+` is a space, `%XX` a byte; invalid UTF-8 becomes U+FFFD.
 /// One pass into a buffer the size of the input (decoding never grows it).
 pub fn decode(s: &str) -> Cow<'_, str> {
-    if !s.contains(['+', '%']) {
+    if !needs_decoding(s) {
         return Cow::Borrowed(s);
     }
     let bytes = s.as_bytes();
