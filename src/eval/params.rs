@@ -401,41 +401,71 @@ pub fn list_items(value: &str) -> impl Iterator<Item = &str> {
 /// (separators are ASCII), so items split the same either way.
 fn decoded_list_contains(raw: &[u8], item: &[u8]) -> bool {
     let mut i = 0;
-    // Bytes of the current piece that matched `item` so far; `None` once
-    // the piece differs.
-    let mut matched = Some(0usize);
+    // Each turn reads one piece: compared byte by byte while it matches,
+    // then (the usual case) skipped to the next separator.
     loop {
-        let byte = match raw.get(i) {
-            None => None,
-            Some(b'+') => Some(b' '),
-            Some(b'%') => match (raw.get(i + 1), raw.get(i + 2)) {
-                (Some(&h), Some(&l)) => match (hex(h), hex(l)) {
-                    (Some(h), Some(l)) => {
-                        i += 2;
-                        Some((h << 4) | l)
-                    }
-                    _ => Some(b'%'),
-                },
-                _ => Some(b'%'),
-            },
-            Some(&b) => Some(b),
-        };
-        i += 1;
-        match byte {
-            None | Some(b' ' | b',') => {
-                if matched.is_some_and(|n| n > 0 && n == item.len()) {
+        let mut n = 0;
+        let ended = loop {
+            let Some(b) = decoded_byte(raw, &mut i) else {
+                return n > 0 && n == item.len();
+            };
+            if b == b' ' || b == b',' {
+                if n > 0 && n == item.len() {
                     return true;
                 }
-                if byte.is_none() {
-                    return false;
+                break false;
+            }
+            if item.get(n) == Some(&b) {
+                n += 1;
+                continue;
+            }
+            // A different piece: skip it without decoding, stopping only
+            // at a separator (raw, `+`, or escaped).
+            break loop {
+                let Some(&r) = raw.get(i) else {
+                    break true;
+                };
+                i += 1;
+                match r {
+                    b' ' | b',' | b'+' => break false,
+                    b'%' => {
+                        if let (Some(&h), Some(&l)) = (raw.get(i), raw.get(i + 1)) {
+                            if let (Some(h), Some(l)) = (hex(h), hex(l)) {
+                                i += 2;
+                                if matches!((h << 4) | l, b' ' | b',') {
+                                    break false;
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
                 }
-                matched = Some(0);
-            }
-            Some(b) => {
-                matched = matched.filter(|&n| item.get(n) == Some(&b)).map(|n| n + 1);
-            }
+            };
+        };
+        if ended {
+            return false;
         }
     }
+}
+
+/// The next byte of the form-decoding of `raw` from `*i` (advanced past it).
+fn decoded_byte(raw: &[u8], i: &mut usize) -> Option<u8> {
+    let r = *raw.get(*i)?;
+    *i += 1;
+    Some(match r {
+        b'+' => b' ',
+        b'%' => match (
+            raw.get(*i).copied().and_then(hex),
+            raw.get(*i + 1).copied().and_then(hex),
+        ) {
+            (Some(h), Some(l)) => {
+                *i += 2;
+                (h << 4) | l
+            }
+            _ => b'%',
+        },
+        _ => r,
+    })
 }
 
 /// The value of one hex digit.
@@ -496,16 +526,14 @@ mod tests {
     }
 
     fn item() -> impl Strategy<Value = String> {
-        prop::sample::select(vec![
-            "a", "ab", "groups", "é", "a b", "", "%", "+", "\u{FFFD}",
-        ])
-        .prop_map(str::to_string)
+        // No U+FFFD: `list_contains` decodes first for such an item.
+        prop::sample::select(vec!["a", "ab", "groups", "é", "a b", "", "%", "+", "%20"])
+            .prop_map(str::to_string)
     }
 
     proptest! {
         #[test]
         fn reading_a_list_while_decoding_equals_decoding_first(raw in raw_value(), item in item()) {
-            prop_assume!(!item.contains('\u{FFFD}'));
             let expected = list_items(&decode(&raw)).any(|i| i == item);
             prop_assert_eq!(decoded_list_contains(raw.as_bytes(), item.as_bytes()), expected);
         }

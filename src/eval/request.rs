@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use smallvec::SmallVec;
@@ -228,8 +228,9 @@ enum Piece {
 /// The target URL's parts that conditions can test.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Target {
-    /// The URL exactly as given (surrounding whitespace trimmed).
-    url: String,
+    /// The URL exactly as given (surrounding whitespace trimmed); shared,
+    /// so an outcome that sends it unchanged holds it without a copy.
+    url: Arc<str>,
     scheme: Piece,
     host: Piece,
     port: Option<u16>,
@@ -242,7 +243,7 @@ impl Target {
     /// No URL at all (a `form_post` callback).
     pub(crate) fn empty() -> Self {
         Self {
-            url: String::new(),
+            url: Arc::from(""),
             scheme: Piece::Static(""),
             host: Piece::Static(""),
             port: None,
@@ -261,6 +262,11 @@ impl Target {
 
     /// The URL exactly as given (surrounding whitespace trimmed).
     pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL, shared.
+    pub(crate) fn shared_url(&self) -> &Arc<str> {
         &self.url
     }
 
@@ -464,7 +470,7 @@ pub(crate) fn parse_target(url: &str, limits: &Limits) -> Result<Target, Request
         None => url_crate_head(head)?,
     };
     Ok(Target {
-        url: url.to_string(),
+        url: Arc::from(url),
         scheme,
         host,
         port,
