@@ -422,6 +422,14 @@ fn decoded_list_contains(raw: &[u8], item: &[u8]) -> bool {
             // A different piece: skip it without decoding, stopping only
             // at a separator (raw, `+`, or escaped).
             break loop {
+                // Most bytes are none of the four: one look each.
+                let Some(skip) = raw.get(i..).and_then(|rest| {
+                    rest.iter()
+                        .position(|&r| matches!(r, b' ' | b',' | b'+' | b'%'))
+                }) else {
+                    break true;
+                };
+                i += skip;
                 let Some(&r) = raw.get(i) else {
                     break true;
                 };

@@ -156,9 +156,8 @@ pub struct RawParam {
     pub eq: Option<usize>,
     /// The decoded name, when decoding changed it (else it is the raw text).
     decoded_name: Option<String>,
-    /// Whether the raw value has `%` or `+`, so reading it means decoding.
-    value_encoded: bool,
-    /// The decoded value, once read (only when `value_encoded`).
+    /// The decoded value, once read, when decoding changes it. Whether it
+    /// does is asked only when the value is read: most values never are.
     decoded_value: OnceLock<String>,
 }
 
@@ -169,7 +168,6 @@ impl PartialEq for RawParam {
         self.segment == other.segment
             && self.eq == other.eq
             && self.decoded_name == other.decoded_name
-            && self.value_encoded == other.value_encoded
     }
 }
 
@@ -187,8 +185,11 @@ impl RawParam {
 
     /// The decoded value; `source` is the text the parameter was read from.
     pub fn value<'s>(&'s self, source: &'s str) -> &'s str {
+        if let Some(decoded) = self.decoded_value.get() {
+            return decoded;
+        }
         let raw = self.raw_value(source).unwrap_or("");
-        if !self.value_encoded {
+        if !needs_decoding(raw) {
             return raw;
         }
         self.decoded_value
@@ -730,15 +731,11 @@ fn raw_param(source: &str, segment: Range<usize>) -> RawParam {
     let name = source
         .get(segment.start..eq.unwrap_or(segment.end))
         .unwrap_or("");
-    let value = eq
-        .and_then(|e| source.get(e + 1..segment.end))
-        .unwrap_or("");
     RawParam {
         segment,
         eq,
         // Names that need decoding are rare: decode them now.
         decoded_name: needs_decoding(name).then(|| decode(name).into_owned()),
-        value_encoded: needs_decoding(value),
         decoded_value: OnceLock::new(),
     }
 }
