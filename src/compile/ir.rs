@@ -239,6 +239,9 @@ pub struct TextRef {
 pub struct Provider {
     /// Its name.
     pub name: String,
+    /// The same name, shared: what an [`crate::Outcome`] and a verdict
+    /// hold, so naming the provider costs a reference count, not a copy.
+    pub shared_name: std::sync::Arc<str>,
     /// Its own `match` first, then each `also match` in load order: the
     /// provider applies when any of them holds.
     pub matchers: Vec<Matcher>,

@@ -73,6 +73,7 @@ pub(crate) fn compile_in(
                     }
                     program.providers.push(Provider {
                         name: p.name.node.clone(),
+                        shared_name: p.name.node.as_str().into(),
                         matchers: vec![matcher],
                         sections,
                         location: source.location(p.span),

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use super::apply::Change;
+use super::apply::{Change, Changes};
 use super::cond::{Ctx, RenderError};
 use super::params::{list_items, list_separator, Edit, Params};
 use super::request::Target;
@@ -36,7 +36,7 @@ pub(crate) fn run<'a>(
     target: &Target,
     kind: Kind,
     params: &mut Params<'a>,
-    changes: &mut Vec<Change>,
+    changes: &mut Changes,
     cap: usize,
 ) -> Effect {
     let render = |params: &Params<'a>, t: &'a Template| {
@@ -133,6 +133,10 @@ pub(crate) fn run<'a>(
             };
             if let Some(why) = not_one_item(rule, t, p, &item) {
                 return Effect::Denied(why);
+            }
+            // Most requests do not have the item: tell without decoding.
+            if !params.any_list_contains(p, &item) {
+                return Effect::Unchanged;
             }
             let hit = params.map_values(p, |v| {
                 if !list_items(v).any(|i| i == item) {
@@ -279,7 +283,7 @@ fn not_one_item(rule: &Rule, t: &Template, list: &str, item: &str) -> Option<Str
     ))
 }
 
-fn record(changes: &mut Vec<Change>, rule: &Rule, param: &str) {
+fn record(changes: &mut Changes, rule: &Rule, param: &str) {
     changes.push(Change {
         rule: rule.id.clone(),
         action: (&rule.action).into(),

@@ -2,8 +2,10 @@
 //! request.
 
 use std::fmt;
+use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use smallvec::SmallVec;
 
 use super::actions::{run, Effect};
 use super::cond::Ctx;
@@ -47,18 +49,61 @@ pub struct Denial {
 #[derive(Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Outcome {
-    url: String,
+    url: Text,
     body: Option<String>,
-    provider: Option<String>,
-    changes: Vec<Change>,
+    /// Shared with the compiled provider: no copy per request.
+    provider: Option<Arc<str>>,
+    #[serde(serialize_with = "as_slice")]
+    changes: Changes,
     denied: Option<Denial>,
+}
+
+/// Text an outcome sends: the request's own, shared (an unchanged URL costs
+/// no copy), or written for this outcome. Compares and serializes as the
+/// text it is.
+#[derive(Clone)]
+enum Text {
+    Shared(Arc<str>),
+    Own(String),
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Shared(s) => s,
+            Text::Own(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The changes of one evaluation: inline for the usual one, so a request
+/// that changes one parameter allocates no list.
+pub(crate) type Changes = SmallVec<[Change; 1]>;
+
+/// Serializes the changes as the list they are.
+fn as_slice<S: Serializer>(changes: &Changes, s: S) -> Result<S::Ok, S::Error> {
+    changes.as_slice().serialize(s)
 }
 
 impl Outcome {
     /// The URL to send: rewritten for authorize requests, as given for token
     /// requests (and for denied ones).
     pub fn url(&self) -> &str {
-        &self.url
+        self.url.as_str()
     }
     /// The rewritten form body of a token request.
     pub fn body(&self) -> Option<&str> {
@@ -82,13 +127,13 @@ impl Outcome {
 /// reason that copied one (`deny "… ${state}"`), so `{:?}` is safe to log.
 impl fmt::Debug for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sources = [self.url.as_str(), self.body.as_deref().unwrap_or("")];
+        let sources = [self.url(), self.body.as_deref().unwrap_or("")];
         let denied = self.denied.as_ref().map(|d| Denial {
             reason: redact::scrub(&d.reason, &sources),
             ..d.clone()
         });
         f.debug_struct("Outcome")
-            .field("url", &redact::Url(&self.url))
+            .field("url", &redact::Url(self.url()))
             .field("body", &self.body.as_deref().map(redact::Form))
             .field("provider", &self.provider)
             .field("changes", &self.changes)
@@ -239,7 +284,7 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
     } else {
         req.limits.max_url_bytes
     };
-    let mut changes = Vec::new();
+    let mut changes = Changes::new();
     let mut denied = None;
     let mut last_rule = None;
     for rule in rules {
@@ -284,25 +329,27 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
 
     let provider = provider
         .and_then(|i| program.providers.get(i))
-        .map(|p| p.name.clone());
+        .map(|p| Arc::clone(&p.shared_name));
     // The output is written once, into a buffer sized from the input.
     let rewrite = denied.is_none() && params.changed();
+    let unchanged = || Text::Shared(Arc::clone(req.target.shared_url()));
     let (mut url, mut body) = match (&req.body, rewrite) {
-        (None, true) => (with_query(&req.target, &params), None),
-        (None, false) => (req.target.url().to_string(), None),
-        (Some(_), true) => (req.target.url().to_string(), Some(params.render())),
-        (Some(body), false) => (req.target.url().to_string(), Some(body.clone())),
+        (None, true) => (Text::Own(with_query(&req.target, &params)), None),
+        (None, false) => (unchanged(), None),
+        (Some(_), true) => (unchanged(), Some(params.render())),
+        (Some(body), false) => (unchanged(), Some(body.clone())),
     };
     // Each value is capped as it is written; the whole output (values grow
     // when encoded, rules may add parameters) is held to the same limits.
     if let (None, Some(rule)) = (&denied, last_rule) {
-        if let Some(reason) = over_limits(req, &url, body.as_deref(), params.iter().count()) {
+        if let Some(reason) = over_limits(req, url.as_str(), body.as_deref(), params.iter().count())
+        {
             denied = Some(Denial {
                 reason: format!("rule {}: {reason}", rule.id),
                 rule: rule.id.clone(),
                 location: rule.location.clone(),
             });
-            url = req.target.url().to_string();
+            url = unchanged();
             body = req.body.clone();
         }
     }
@@ -311,7 +358,7 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
         body,
         provider,
         changes: if denied.is_some() {
-            Vec::new()
+            Changes::new()
         } else {
             changes
         },

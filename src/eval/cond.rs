@@ -43,6 +43,9 @@ impl Ctx<'_, '_> {
                 .params
                 .iter()
                 .any(|e| e.name() == name && e.value_is_empty()),
+            Cond::Test(Subject::Param(name), Check::Contains(item)) => {
+                self.params.first_list_contains(name, item).unwrap_or(false)
+            }
             Cond::Test(subject, check) => {
                 self.value(subject).is_some_and(|v| check_value(check, &v))
             }

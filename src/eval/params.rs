@@ -62,6 +62,19 @@ impl<'a> Entry<'a> {
         }
     }
 
+    /// Whether the current value, read as a space- or comma-separated list,
+    /// has `item` (as [`list_items`] on [`Entry::value`] would say), without
+    /// decoding the value: `remove "groups" from scope` looks at every
+    /// request's `scope`, and most do not have the item.
+    pub fn list_contains(&self, item: &str) -> bool {
+        match (&self.new_value, self.param) {
+            (None, Some(p)) if !item.contains(char::REPLACEMENT_CHARACTER) => p
+                .raw_value(self.source)
+                .is_some_and(|raw| decoded_list_contains(raw.as_bytes(), item.as_bytes())),
+            _ => list_items(self.value()).any(|i| i == item),
+        }
+    }
+
     /// The piece as received (empty for added entries).
     fn raw(&self) -> &'a str {
         self.param
@@ -175,6 +188,19 @@ impl<'a> Params<'a> {
     /// Present with a non-empty value (RFC 6749 §3.1: empty means omitted).
     pub fn present(&self, name: &str) -> bool {
         self.iter().any(|e| e.name() == name && !e.value_is_empty())
+    }
+
+    /// Whether some live value of `name` has `item` as a list item.
+    pub fn any_list_contains(&self, name: &str, item: &str) -> bool {
+        self.iter()
+            .any(|e| e.name() == name && e.list_contains(item))
+    }
+
+    /// Whether the first live value of `name` has `item` as a list item.
+    pub fn first_list_contains(&self, name: &str, item: &str) -> Option<bool> {
+        self.iter()
+            .find(|e| e.name() == name)
+            .map(|e| e.list_contains(item))
     }
 
     /// Removes every occurrence; returns whether there was one.
@@ -367,11 +393,157 @@ pub fn list_items(value: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Whether the form-decoding of `raw` (`+` a space, `%XX` a byte, any other
+/// `%` itself), split as [`list_items`] splits, has an item equal to `item`,
+/// decoded byte by byte as it is compared. Equal to decoding first when
+/// `item` has no U+FFFD: a piece that is not UTF-8 decodes (lossily) to
+/// one with U+FFFD, and invalid bytes never take a separator with them
+/// (separators are ASCII), so items split the same either way.
+fn decoded_list_contains(raw: &[u8], item: &[u8]) -> bool {
+    let mut i = 0;
+    // Each turn reads one piece: compared byte by byte while it matches,
+    // then (the usual case) skipped to the next separator.
+    loop {
+        let mut n = 0;
+        let ended = loop {
+            let Some(b) = decoded_byte(raw, &mut i) else {
+                return n > 0 && n == item.len();
+            };
+            if b == b' ' || b == b',' {
+                if n > 0 && n == item.len() {
+                    return true;
+                }
+                break false;
+            }
+            if item.get(n) == Some(&b) {
+                n += 1;
+                continue;
+            }
+            // A different piece: skip it without decoding, stopping only
+            // at a separator (raw, `+`, or escaped).
+            break loop {
+                // Most bytes are none of the four: one look each.
+                let Some(skip) = raw.get(i..).and_then(|rest| {
+                    rest.iter()
+                        .position(|&r| matches!(r, b' ' | b',' | b'+' | b'%'))
+                }) else {
+                    break true;
+                };
+                i += skip;
+                let Some(&r) = raw.get(i) else {
+                    break true;
+                };
+                i += 1;
+                match r {
+                    b' ' | b',' | b'+' => break false,
+                    b'%' => {
+                        if let (Some(&h), Some(&l)) = (raw.get(i), raw.get(i + 1)) {
+                            if let (Some(h), Some(l)) = (hex(h), hex(l)) {
+                                i += 2;
+                                if matches!((h << 4) | l, b' ' | b',') {
+                                    break false;
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            };
+        };
+        if ended {
+            return false;
+        }
+    }
+}
+
+/// The next byte of the form-decoding of `raw` from `*i` (advanced past it).
+fn decoded_byte(raw: &[u8], i: &mut usize) -> Option<u8> {
+    let r = *raw.get(*i)?;
+    *i += 1;
+    Some(match r {
+        b'+' => b' ',
+        b'%' => match (
+            raw.get(*i).copied().and_then(hex),
+            raw.get(*i + 1).copied().and_then(hex),
+        ) {
+            (Some(h), Some(l)) => {
+                *i += 2;
+                (h << 4) | l
+            }
+            _ => b'%',
+        },
+        _ => r,
+    })
+}
+
+/// The value of one hex digit.
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
 /// The separator a list value already uses (space when it has none).
 pub fn list_separator(value: &str) -> &'static str {
     if value.contains(',') && !value.contains(' ') {
         ","
     } else {
         " "
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{decoded_list_contains, list_items};
+    use crate::eval::request::decode;
+
+    /// Raw values built from the pieces that matter: separators (raw and
+    /// encoded), `+`, valid and broken escapes, bytes that are not UTF-8
+    /// once decoded, and the item's own letters.
+    fn raw_value() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "a",
+            "b",
+            "ab",
+            "g",
+            "groups",
+            " ",
+            ",",
+            "+",
+            "%20",
+            "%2C",
+            "%2c",
+            "%61",
+            "%",
+            "%4",
+            "%zz",
+            "%FF",
+            "%C3",
+            "%A9",
+            "%C3%A9",
+            "é",
+            "%EF%BF%BD",
+            "\u{FFFD}",
+        ]);
+        prop::collection::vec(piece, 0..10).prop_map(|v| v.concat())
+    }
+
+    fn item() -> impl Strategy<Value = String> {
+        // No U+FFFD: `list_contains` decodes first for such an item.
+        prop::sample::select(vec!["a", "ab", "groups", "é", "a b", "", "%", "+", "%20"])
+            .prop_map(str::to_string)
+    }
+
+    proptest! {
+        #[test]
+        fn reading_a_list_while_decoding_equals_decoding_first(raw in raw_value(), item in item()) {
+            let expected = list_items(&decode(&raw)).any(|i| i == item);
+            prop_assert_eq!(decoded_list_contains(raw.as_bytes(), item.as_bytes()), expected);
+        }
     }
 }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use smallvec::SmallVec;
@@ -156,9 +156,8 @@ pub struct RawParam {
     pub eq: Option<usize>,
     /// The decoded name, when decoding changed it (else it is the raw text).
     decoded_name: Option<String>,
-    /// Whether the raw value has `%` or `+`, so reading it means decoding.
-    value_encoded: bool,
-    /// The decoded value, once read (only when `value_encoded`).
+    /// The decoded value, once read, when decoding changes it. Whether it
+    /// does is asked only when the value is read: most values never are.
     decoded_value: OnceLock<String>,
 }
 
@@ -169,7 +168,6 @@ impl PartialEq for RawParam {
         self.segment == other.segment
             && self.eq == other.eq
             && self.decoded_name == other.decoded_name
-            && self.value_encoded == other.value_encoded
     }
 }
 
@@ -187,8 +185,11 @@ impl RawParam {
 
     /// The decoded value; `source` is the text the parameter was read from.
     pub fn value<'s>(&'s self, source: &'s str) -> &'s str {
+        if let Some(decoded) = self.decoded_value.get() {
+            return decoded;
+        }
         let raw = self.raw_value(source).unwrap_or("");
-        if !self.value_encoded {
+        if !needs_decoding(raw) {
             return raw;
         }
         self.decoded_value
@@ -228,8 +229,9 @@ enum Piece {
 /// The target URL's parts that conditions can test.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Target {
-    /// The URL exactly as given (surrounding whitespace trimmed).
-    url: String,
+    /// The URL exactly as given (surrounding whitespace trimmed); shared,
+    /// so an outcome that sends it unchanged holds it without a copy.
+    url: Arc<str>,
     scheme: Piece,
     host: Piece,
     port: Option<u16>,
@@ -242,7 +244,7 @@ impl Target {
     /// No URL at all (a `form_post` callback).
     pub(crate) fn empty() -> Self {
         Self {
-            url: String::new(),
+            url: Arc::from(""),
             scheme: Piece::Static(""),
             host: Piece::Static(""),
             port: None,
@@ -261,6 +263,11 @@ impl Target {
 
     /// The URL exactly as given (surrounding whitespace trimmed).
     pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL, shared.
+    pub(crate) fn shared_url(&self) -> &Arc<str> {
         &self.url
     }
 
@@ -447,15 +454,11 @@ pub(crate) fn parse_target(url: &str, limits: &Limits) -> Result<Target, Request
     // each in the text are the ones a URL parser uses. Only the part before
     // them is read as a URL: the query is ours to read, byte for byte.
     let bytes = url.as_bytes();
-    let first = first_byte(
-        bytes,
-        |w| has_byte(w, b'#') | has_byte(w, b'?'),
-        |b| b == b'#' || b == b'?',
-    );
+    let first = memchr::memchr2(b'#', b'?', bytes);
     let (question, hash) = match first {
         Some(q) if bytes.get(q) == Some(&b'?') => {
             let after = bytes.get(q..).unwrap_or(&[]);
-            let hash = first_byte(after, |w| has_byte(w, b'#'), |b| b == b'#');
+            let hash = memchr::memchr(b'#', after);
             (Some(q), hash.map(|h| q + h))
         }
         other => (None, other),
@@ -468,7 +471,7 @@ pub(crate) fn parse_target(url: &str, limits: &Limits) -> Result<Target, Request
         None => url_crate_head(head)?,
     };
     Ok(Target {
-        url: url.to_string(),
+        url: Arc::from(url),
         scheme,
         host,
         port,
@@ -556,14 +559,49 @@ fn plain_path(path: &str) -> bool {
                 }
                 segment_start = i + 1;
             }
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => {}
-            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+'
-            | b',' | b';' | b'=' | b':' | b'@' => {}
+            _ if PATH_BYTE.get(usize::from(b)).copied().unwrap_or(false) => {}
             _ => return false,
         }
     }
     !is_dot_segment(bytes.get(segment_start..))
 }
+
+/// The bytes [`plain_path`] accepts besides `/`: unreserved characters,
+/// sub-delimiters, `:` and `@` (a table: one load per byte instead of a
+/// chain of comparisons).
+// Indexing a 256-entry table by a `u8` cannot go out of bounds (and in a
+// constant it would not compile if it did).
+#[allow(clippy::indexing_slicing)]
+static PATH_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c: u8 = 0;
+    loop {
+        t[c as usize] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+            );
+        if c == u8::MAX {
+            break t;
+        }
+        c += 1;
+    }
+};
 
 fn is_dot_segment(segment: Option<&[u8]>) -> bool {
     matches!(segment, Some(b".") | Some(b".."))
@@ -657,24 +695,17 @@ pub(crate) fn parse_params(
     if let Some(offset) = first_control(source.as_bytes()) {
         return Err(RequestError::ControlCharacter { offset });
     }
+    // `&` found with memchr (SIMD), not byte by byte: most of a request
+    // is long opaque values (codes, tokens, challenges).
     let mut params = RawParams::new();
-    let bytes = source.as_bytes();
     let mut start = 0;
-    let mut eq = None;
-    let mut count = 1;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'&' => {
-                if count <= limits.max_params {
-                    params.push(raw_param(source, start..i, eq));
-                }
-                count += 1;
-                start = i + 1;
-                eq = None;
-            }
-            b'=' if eq.is_none() => eq = Some(i),
-            _ => {}
+    let mut count = 0;
+    for end in memchr::memchr_iter(b'&', source.as_bytes()).chain([source.len()]) {
+        count += 1;
+        if count <= limits.max_params {
+            params.push(raw_param(source, start..end));
         }
+        start = end + 1;
     }
     if count > limits.max_params {
         return Err(RequestError::TooManyParams {
@@ -683,7 +714,6 @@ pub(crate) fn parse_params(
             limit: limits.max_params,
         });
     }
-    params.push(raw_param(source, start..bytes.len(), eq));
     Ok(params)
 }
 
@@ -691,88 +721,59 @@ pub(crate) fn parse_params(
 /// reading one needs no allocation for them.
 pub(crate) type RawParams = SmallVec<[RawParam; 12]>;
 
-/// The parameter `segment` of `source`, with its first `=` at `eq`.
-fn raw_param(source: &str, segment: Range<usize>, eq: Option<usize>) -> RawParam {
+/// The parameter `segment` of `source`.
+fn raw_param(source: &str, segment: Range<usize>) -> RawParam {
+    let eq = source
+        .as_bytes()
+        .get(segment.clone())
+        .and_then(|s| memchr::memchr(b'=', s))
+        .map(|i| segment.start + i);
     let name = source
         .get(segment.start..eq.unwrap_or(segment.end))
-        .unwrap_or("");
-    let value = eq
-        .and_then(|e| source.get(e + 1..segment.end))
         .unwrap_or("");
     RawParam {
         segment,
         eq,
         // Names that need decoding are rare: decode them now.
         decoded_name: needs_decoding(name).then(|| decode(name).into_owned()),
-        value_encoded: needs_decoding(value),
         decoded_value: OnceLock::new(),
     }
 }
 
 /// Whether form decoding would change `s` (it has a `+` or `%`).
 fn needs_decoding(s: &str) -> bool {
-    first_byte(
-        s.as_bytes(),
-        |w| has_byte(w, b'+') | has_byte(w, b'%'),
-        |b| b == b'+' || b == b'%',
-    )
-    .is_some()
+    // memchr's setup costs more than it saves on a short name or value.
+    if s.len() < 32 {
+        return s.bytes().any(|b| b == b'+' || b == b'%');
+    }
+    memchr::memchr2(b'+', b'%', s.as_bytes()).is_some()
 }
 
 /// The offset of the first ASCII control character.
 fn first_control(bytes: &[u8]) -> Option<usize> {
-    first_byte(
-        bytes,
-        |w| has_less(w, 0x20) | has_byte(w, 0x7f),
-        |b| b.is_ascii_control(),
-    )
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Whether some byte of `w` is `b` (exact: a borrow starts only at a zero
-/// byte of `w ^ b…b`).
-fn has_byte(w: u64, b: u8) -> bool {
-    let x = w ^ (ONES * u64::from(b));
-    x.wrapping_sub(ONES) & !x & HIGHS != 0
-}
-
-/// Whether some byte of `w` is below `n` (`n` ≤ 128).
-fn has_less(w: u64, n: u8) -> bool {
-    w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS != 0
-}
-
-/// The offset of the first byte `byte` accepts, testing eight bytes at a
-/// time with `word` (which must say whether any of them would be accepted)
-/// and looking at single bytes only in a word that has one: a request is
-/// scanned at well under one instruction per byte.
-fn first_byte(
-    bytes: &[u8],
-    word: impl Fn(u64) -> bool,
-    byte: impl Fn(u8) -> bool,
-) -> Option<usize> {
-    let mut words = bytes.chunks_exact(8);
+    // Blocks of 32 bytes tested without an early exit inside the block,
+    // which the compiler turns into vector compares; only a block that has
+    // one is searched byte by byte.
     let mut offset = 0;
-    for chunk in words.by_ref() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        if word(u64::from_le_bytes(w)) {
-            return chunk.iter().position(|&b| byte(b)).map(|i| offset + i);
+    for block in bytes.chunks(32) {
+        let any = block
+            .iter()
+            .fold(false, |acc, &b| acc | (b < 0x20) | (b == 0x7f));
+        if any {
+            return block
+                .iter()
+                .position(|b| b.is_ascii_control())
+                .map(|i| offset + i);
         }
-        offset += 8;
+        offset += block.len();
     }
-    words
-        .remainder()
-        .iter()
-        .position(|&b| byte(b))
-        .map(|i| offset + i)
+    None
 }
 
 /// Form decoding: `+` is a space, `%XX` a byte; invalid UTF-8 becomes U+FFFD.
 /// One pass into a buffer the size of the input (decoding never grows it).
 pub fn decode(s: &str) -> Cow<'_, str> {
-    if !s.contains(['+', '%']) {
+    if !needs_decoding(s) {
         return Cow::Borrowed(s);
     }
     let bytes = s.as_bytes();

@@ -23,6 +23,9 @@ use std::sync::Arc;
 use clap::Parser;
 use oauth_policy::store::PolicyStore;
 use tokio::signal::unix::{signal, Signal, SignalKind};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::cli::Args;
 use crate::decision_log::DecisionLog;
@@ -34,11 +37,9 @@ const EXIT_START: u8 = 1;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(filter)
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(log_filter(std::env::var("RUST_LOG").ok().as_deref()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -51,6 +52,18 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(run(args))
+}
+
+/// The log filter from `RUST_LOG` (`debug`, `warn,oauth_policy=debug`, …:
+/// a default level and per-target levels), `info` when it is unset or does
+/// not parse. `Targets`, not `EnvFilter`: `EnvFilter` needs
+/// `tracing-subscriber`'s `env-filter` feature, whose regex dependency turns
+/// on `regex-automata`'s full DFAs for the whole build, so every policy
+/// regex policyd loaded was built twice over (docs/performance.md).
+fn log_filter(var: Option<&str>) -> Targets {
+    var.filter(|v| !v.trim().is_empty())
+        .and_then(|v| v.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
 }
 
 /// Loads the initial policy and starts watching (the library's
@@ -168,5 +181,35 @@ async fn wait_for_stop((mut term, mut int): (Signal, Signal)) -> &'static str {
     tokio::select! {
         _ = term.recv() => "SIGTERM",
         _ = int.recv() => "SIGINT",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    use super::log_filter;
+
+    #[test]
+    fn rust_log_sets_the_level_and_per_target_levels() {
+        let unset = log_filter(None);
+        assert!(unset.would_enable("policyd", &Level::INFO));
+        assert!(!unset.would_enable("policyd", &Level::DEBUG));
+
+        assert!(log_filter(Some("debug")).would_enable("policyd", &Level::DEBUG));
+
+        let per_target = log_filter(Some("warn,oauth_policy=debug"));
+        assert!(per_target.would_enable("oauth_policy::store", &Level::DEBUG));
+        assert!(!per_target.would_enable("policyd", &Level::INFO));
+        assert!(per_target.would_enable("policyd", &Level::WARN));
+    }
+
+    #[test]
+    fn an_unreadable_or_empty_rust_log_means_info() {
+        for bad in ["", "  ", "policyd=loud"] {
+            let f = log_filter(Some(bad));
+            assert!(f.would_enable("policyd", &Level::INFO), "{bad:?}");
+            assert!(!f.would_enable("policyd", &Level::DEBUG), "{bad:?}");
+        }
     }
 }
