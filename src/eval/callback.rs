@@ -30,6 +30,16 @@ use crate::RuleId;
 /// A redirect back to the client: its parameters, from a URL's query (or
 /// fragment, when the flow asked for `response_mode=fragment`) or from a
 /// `form_post` body.
+///
+/// ```
+/// use oauth_policy::Callback;
+///
+/// let cb = Callback::from_url("https://gw.example/cb?code=abc&state=xyz")?;
+/// assert_eq!(cb.params().find(|(k, _)| *k == "state"), Some(("state", "xyz")));
+/// // Debug never shows `code` or `state`.
+/// assert!(!format!("{cb:?}").contains("abc"));
+/// # Ok::<(), oauth_policy::RequestError>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Callback {

@@ -301,6 +301,21 @@ impl Target {
 }
 
 /// A request to rewrite: an authorize URL or a token body.
+///
+/// Reading one is where bad input is refused (control bytes, a URL that is
+/// not absolute, sizes over [`Limits`]), with a [`RequestError`] naming the
+/// part; a request that was read always gets an [`Outcome`](crate::Outcome).
+///
+/// ```
+/// use oauth_policy::{Limits, Part, Request, RequestError};
+///
+/// let req = Request::authorize("https://idp.example/authorize?scope=openid&state=s")?;
+/// let small = Limits::default().with_max_body_bytes(8);
+/// let err = Request::token_with("https://idp.example/token", "code=abcdefgh", &small);
+/// assert!(matches!(err, Err(RequestError::TooLarge { what: Part::Body, .. })));
+/// # let _ = req;
+/// # Ok::<(), oauth_policy::RequestError>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Request {
     pub(crate) kind: Kind,
