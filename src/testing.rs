@@ -551,7 +551,7 @@ pub fn check_rewrite(
         Ok(parse_params(s, Part::Query, &limits)?
             .into_iter()
             .map(|p| {
-                let raw = s.get(p.segment.clone()).unwrap_or("").to_string();
+                let raw = s.get(p.segment()).unwrap_or("").to_string();
                 (p.name(s).to_string(), p.value(s).to_string(), raw)
             })
             .collect())

@@ -78,14 +78,17 @@ impl<'a> Entry<'a> {
     /// The piece as received (empty for added entries).
     fn raw(&self) -> &'a str {
         self.param
-            .and_then(|p| self.source.get(p.segment.clone()))
+            .and_then(|p| self.source.get(p.segment()))
             .unwrap_or("")
     }
 
     /// The raw name and value text as received.
     fn raw_parts(&self) -> (Option<&'a str>, Option<&'a str>) {
         let raw = self.raw();
-        match self.param.and_then(|p| p.eq.map(|e| e - p.segment.start)) {
+        match self
+            .param
+            .and_then(|p| p.eq_offset().map(|e| e - p.segment().start))
+        {
             Some(i) => (raw.get(..i), raw.get(i + 1..)),
             None => (self.param.map(|_| raw), None),
         }

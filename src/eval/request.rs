@@ -24,9 +24,11 @@ use crate::vocab::Kind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
-    /// Longest URL accepted, in bytes.
+    /// Longest URL accepted, in bytes (at most `u32::MAX - 1` whatever
+    /// this says: parameters are held as 32-bit offsets).
     pub max_url_bytes: usize,
-    /// Longest form body accepted, in bytes.
+    /// Longest form body accepted, in bytes (at most `u32::MAX - 1`, as
+    /// for URLs).
     pub max_body_bytes: usize,
     /// Most parameters accepted in one query or body.
     pub max_params: usize,
@@ -150,23 +152,40 @@ pub enum RequestError {
 /// reads it (most are never read, most that are need no decoding).
 #[derive(Clone)]
 pub struct RawParam {
-    /// The whole piece, in the parameter source.
-    pub segment: Range<usize>,
-    /// Where the `=` is, if there is one.
-    pub eq: Option<usize>,
+    /// Where the piece starts in the parameter source. Offsets are `u32`
+    /// (a parameter source is capped at [`MAX_SOURCE_BYTES`]): the inline
+    /// list of a dozen is moved a few times while a request is read, and
+    /// its size is what those moves cost.
+    start: u32,
+    /// Where the piece ends.
+    end: u32,
+    /// Where the `=` is, or [`NO_EQ`] when there is none.
+    eq: u32,
     /// The decoded name, when decoding changed it (else it is the raw text).
-    decoded_name: Option<String>,
+    decoded_name: Option<Box<str>>,
     /// The decoded value, once read, when decoding changes it. Whether it
     /// does is asked only when the value is read: most values never are.
     decoded_value: OnceLock<String>,
+}
+
+/// `RawParam::eq` when the piece has no `=`.
+const NO_EQ: u32 = u32::MAX;
+
+/// The longest text parameters are read from (a URL, a query, a body),
+/// whatever [`Limits`] say: offsets into it are `u32`. Longer input is
+/// refused as [`RequestError::TooLarge`] with this as the limit.
+pub(crate) const MAX_SOURCE_BYTES: usize = u32::MAX as usize - 1;
+
+/// An offset known to be under [`MAX_SOURCE_BYTES`] as `u32`.
+fn offset(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(NO_EQ)
 }
 
 /// Two parameters are equal when they are the same piece of the same text;
 /// whether a value has been decoded yet does not matter.
 impl PartialEq for RawParam {
     fn eq(&self, other: &Self) -> bool {
-        self.segment == other.segment
-            && self.eq == other.eq
+        (self.start, self.end, self.eq) == (other.start, other.end, other.eq)
             && self.decoded_name == other.decoded_name
     }
 }
@@ -208,12 +227,22 @@ impl RawParam {
         self.value_range().and_then(|r| source.get(r))
     }
 
+    /// The whole piece, in the parameter source.
+    pub fn segment(&self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// Where the `=` is, if there is one.
+    pub fn eq_offset(&self) -> Option<usize> {
+        (self.eq != NO_EQ).then_some(self.eq as usize)
+    }
+
     fn name_range(&self) -> Range<usize> {
-        self.segment.start..self.eq.unwrap_or(self.segment.end)
+        self.start as usize..self.eq_offset().unwrap_or(self.end as usize)
     }
 
     fn value_range(&self) -> Option<Range<usize>> {
-        self.eq.map(|e| e + 1..self.segment.end)
+        self.eq_offset().map(|e| e + 1..self.end as usize)
     }
 }
 
@@ -334,15 +363,17 @@ impl Request {
 
     /// An authorization request URL.
     pub fn authorize_with(url: &str, limits: &Limits) -> Result<Self, RequestError> {
-        let target = parse_target(url, limits)?;
-        let params = parse_params(target.query_str(), Part::Query, limits)?;
-        Ok(Self {
+        // Built in place, parameters read into it last: the inline list is
+        // most of the request's size, and every move of it is a memcpy.
+        let mut req = Self {
             kind: Kind::Authorize,
-            target,
+            target: parse_target(url, limits)?,
             body: None,
-            params,
+            params: RawParams::new(),
             limits: *limits,
-        })
+        };
+        read_params(&mut req.params, req.target.query_str(), Part::Query, limits)?;
+        Ok(req)
     }
 
     /// A token request (code exchange or refresh) to `url` with a
@@ -354,14 +385,17 @@ impl Request {
     /// A token request with explicit limits.
     pub fn token_with(url: &str, body: &str, limits: &Limits) -> Result<Self, RequestError> {
         let target = parse_target(url, limits)?;
-        let params = parse_params(body, Part::Body, limits)?;
-        Ok(Self {
+        // As in `authorize_with`: no move of the parameter list.
+        let mut req = Self {
             kind: Kind::Token,
             target,
-            body: Some(body.to_string()),
-            params,
+            body: None,
+            params: RawParams::new(),
             limits: *limits,
-        })
+        };
+        read_params(&mut req.params, body, Part::Body, limits)?;
+        req.body = Some(body.to_string());
+        Ok(req)
     }
 
     /// `authorize` or `token`.
@@ -439,8 +473,8 @@ impl fmt::Debug for RawParam {
         // Without its source the parameter cannot tell whether it is a
         // secret one, so a decoded value is never shown.
         f.debug_struct("RawParam")
-            .field("segment", &self.segment)
-            .field("eq", &self.eq)
+            .field("segment", &self.segment())
+            .field("eq", &self.eq_offset())
             .field("decoded_name", &self.decoded_name)
             .field(
                 "decoded_value",
@@ -453,11 +487,12 @@ impl fmt::Debug for RawParam {
 /// Parses and validates a URL, remembering where its query is in the text.
 pub(crate) fn parse_target(url: &str, limits: &Limits) -> Result<Target, RequestError> {
     let url = url.trim_matches(|c: char| c.is_ascii_whitespace());
-    if url.len() > limits.max_url_bytes {
+    let limit = limits.max_url_bytes.min(MAX_SOURCE_BYTES);
+    if url.len() > limit {
         return Err(RequestError::TooLarge {
             what: Part::Url,
             size: url.len(),
-            limit: limits.max_url_bytes,
+            limit,
         });
     }
     // The WHATWG parser silently deletes tabs and newlines; refusing them
@@ -697,22 +732,37 @@ pub(crate) fn parse_params(
     what: Part,
     limits: &Limits,
 ) -> Result<RawParams, RequestError> {
-    if what == Part::Body && source.len() > limits.max_body_bytes {
+    let mut params = RawParams::new();
+    read_params(&mut params, source, what, limits)?;
+    Ok(params)
+}
+
+/// [`parse_params`] into an empty list that is already where it will stay.
+fn read_params(
+    params: &mut RawParams,
+    source: &str,
+    what: Part,
+    limits: &Limits,
+) -> Result<(), RequestError> {
+    let limit = match what {
+        Part::Body => limits.max_body_bytes.min(MAX_SOURCE_BYTES),
+        _ => MAX_SOURCE_BYTES,
+    };
+    if source.len() > limit {
         return Err(RequestError::TooLarge {
             what,
             size: source.len(),
-            limit: limits.max_body_bytes,
+            limit,
         });
     }
     if source.is_empty() {
-        return Ok(RawParams::new());
+        return Ok(());
     }
     if let Some(offset) = first_control(source.as_bytes()) {
         return Err(RequestError::ControlCharacter { offset });
     }
     // `&` found with memchr (SIMD), not byte by byte: most of a request
     // is long opaque values (codes, tokens, challenges).
-    let mut params = RawParams::new();
     let mut start = 0;
     let mut count = 0;
     for end in memchr::memchr_iter(b'&', source.as_bytes()).chain([source.len()]) {
@@ -729,7 +779,7 @@ pub(crate) fn parse_params(
             limit: limits.max_params,
         });
     }
-    Ok(params)
+    Ok(())
 }
 
 /// A request's parameters: inline up to a dozen (most requests), so
@@ -747,10 +797,11 @@ fn raw_param(source: &str, segment: Range<usize>) -> RawParam {
         .get(segment.start..eq.unwrap_or(segment.end))
         .unwrap_or("");
     RawParam {
-        segment,
-        eq,
+        start: offset(segment.start),
+        end: offset(segment.end),
+        eq: eq.map_or(NO_EQ, offset),
         // Names that need decoding are rare: decode them now.
-        decoded_name: needs_decoding(name).then(|| decode(name).into_owned()),
+        decoded_name: needs_decoding(name).then(|| decode(name).into()),
         decoded_value: OnceLock::new(),
     }
 }
