@@ -1,6 +1,5 @@
 //! `policyc apply`: rewrite one authorize URL or token body.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use oauth_policy::Request;
@@ -13,13 +12,9 @@ const EXIT_DENIED: u8 = 2;
 /// Arguments of `policyc apply`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A .policy file or a directory of them (default: the embedded library).
-    #[arg(long, value_name = "PATH")]
-    policies: Option<PathBuf>,
-    /// An overlay directory (or file) layered on top, e.g. local
-    /// `extend provider` blocks; repeatable, applied in order.
-    #[arg(long = "overlay", value_name = "DIR")]
-    overlays: Vec<PathBuf>,
+    /// Where the policy comes from.
+    #[command(flatten)]
+    source: common::PolicyArgs,
     /// Treat URL as a token endpoint and rewrite --body.
     #[arg(long, requires = "body")]
     token: bool,
@@ -35,7 +30,7 @@ pub struct Args {
 
 /// Runs the subcommand: exit 0 when the request passes, 2 when denied, 1 on error.
 pub fn run(args: Args) -> ExitCode {
-    let policy = match common::load(args.policies.as_ref(), &args.overlays) {
+    let policy = match args.source.load() {
         Ok(p) => p,
         Err(e) => return common::report_load_error(args.format, e),
     };

@@ -1,6 +1,5 @@
 //! `policyc classify`: the verdict for one callback.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use miette::Diagnostic as _;
@@ -11,13 +10,9 @@ use crate::common::{self, Format};
 /// Arguments of `policyc classify`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A .policy file or a directory of them (default: the embedded library).
-    #[arg(long, value_name = "PATH")]
-    policies: Option<PathBuf>,
-    /// An overlay directory (or file) layered on top, e.g. local
-    /// `extend provider` blocks; repeatable, applied in order.
-    #[arg(long = "overlay", value_name = "DIR")]
-    overlays: Vec<PathBuf>,
+    /// Where the policy comes from.
+    #[command(flatten)]
+    source: common::PolicyArgs,
     /// The provider block the flow used.
     #[arg(long, value_name = "NAME", conflicts_with = "authorize_url")]
     provider: Option<String>,
@@ -53,7 +48,7 @@ pub struct Args {
 
 /// Runs the subcommand: exit 0 for any verdict, 1 for bad usage or input.
 pub fn run(args: Args) -> ExitCode {
-    let policy = match common::load(args.policies.as_ref(), &args.overlays) {
+    let policy = match args.source.load() {
         Ok(p) => p,
         Err(e) => return common::report_load_error(args.format, e),
     };

@@ -22,6 +22,26 @@ pub enum Format {
     Json,
 }
 
+/// `--policies` and `--overlay`: where the policy of `apply`, `classify` and
+/// `explain` comes from.
+#[derive(Debug, clap::Args)]
+pub struct PolicyArgs {
+    /// A .policy file or a directory of them (default: the embedded library).
+    #[arg(long, value_name = "PATH")]
+    policies: Option<PathBuf>,
+    /// An overlay directory (or file) layered on top, e.g. local
+    /// `extend provider` blocks; repeatable, applied in order.
+    #[arg(long = "overlay", value_name = "DIR")]
+    overlays: Vec<PathBuf>,
+}
+
+impl PolicyArgs {
+    /// Loads the base (or the embedded library) with the overlays on top.
+    pub fn load(&self) -> Result<Policy, LoadError> {
+        load(self.policies.as_ref(), &self.overlays)
+    }
+}
+
 /// Loads `--policies PATH` (or the embedded library without it), then each
 /// `--overlay DIR` on top, in order.
 pub fn load(path: Option<&PathBuf>, overlays: &[PathBuf]) -> Result<Policy, LoadError> {

@@ -2,7 +2,6 @@
 //! provider chosen and why, and every rule considered with its outcome and
 //! source location.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use oauth_policy::{Callback, Candidate, Location, Policy, Request, Step, Trace};
@@ -13,13 +12,9 @@ use crate::common::{self, Format};
 /// Arguments of `policyc explain`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A .policy file or a directory of them (default: the embedded library).
-    #[arg(long, value_name = "PATH")]
-    policies: Option<PathBuf>,
-    /// An overlay directory (or file) layered on top, e.g. local
-    /// `extend provider` blocks; repeatable, applied in order.
-    #[arg(long = "overlay", value_name = "DIR")]
-    overlays: Vec<PathBuf>,
+    /// Where the policy comes from.
+    #[command(flatten)]
+    source: common::PolicyArgs,
     /// Treat URL as a token endpoint with the form body --body.
     #[arg(long, requires = "body", conflicts_with = "callback")]
     token: bool,
@@ -62,7 +57,7 @@ pub struct Args {
 
 /// Runs the subcommand: exit 0 when the trace was printed, 1 on bad input.
 pub fn run(args: Args) -> ExitCode {
-    let policy = match common::load(args.policies.as_ref(), &args.overlays) {
+    let policy = match args.source.load() {
         Ok(p) => p,
         Err(e) => return common::report_load_error(args.format, e),
     };
