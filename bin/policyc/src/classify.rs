@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use miette::Diagnostic as _;
-use oauth_policy::{Callback, ExpectationError, Expectations, Verdict};
+use oauth_policy::{Callback, ExpectationError, Expectations, RequestError, Verdict};
 
 use crate::common::{self, Format};
 
@@ -52,12 +52,7 @@ pub fn run(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(e) => return common::report_load_error(args.format, e),
     };
-    let callback = if args.form {
-        Callback::from_form(&args.callback)
-    } else {
-        Callback::from_url(&args.callback)
-    };
-    let callback = match callback {
+    let callback = match read_callback(&args.callback, args.form) {
         Ok(c) => c,
         Err(e) => return common::report_input_error(args.format, e),
     };
@@ -85,7 +80,16 @@ fn expectations(args: &Args) -> Expectations {
     )
 }
 
-/// Expectations from the flags `classify` and `explain --callback` share.
+/// Reads a callback: a redirect URL, or with `--form` a `form_post` body.
+pub fn read_callback(text: &str, form: bool) -> Result<Callback, RequestError> {
+    if form {
+        Callback::from_form(text)
+    } else {
+        Callback::from_url(text)
+    }
+}
+
+/// The expectations from the flags `classify` and `explain --callback` share.
 pub fn expectations_from(
     provider: Option<&str>,
     authorize_url: Option<&str>,

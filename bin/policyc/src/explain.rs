@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use oauth_policy::{Callback, Candidate, Location, Policy, Request, Step, Trace};
+use oauth_policy::{Candidate, Location, Policy, Request, Step, Trace};
 use serde_json::json;
 
 use crate::common::{self, Format};
@@ -63,12 +63,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     let sources = Sources::new(&policy);
     if args.callback {
-        let cb = if args.form {
-            Callback::from_form(&args.url)
-        } else {
-            Callback::from_url(&args.url)
-        };
-        let cb = match cb {
+        let cb = match crate::classify::read_callback(&args.url, args.form) {
             Ok(c) => c,
             Err(e) => return common::report_input_error(args.format, e),
         };
