@@ -191,6 +191,16 @@ fn a_file_written_in_two_steps_is_never_served_half_written() {
         .map(|(_, rev, _)| rev.clone())
         .collect();
     assert_eq!(swapped, vec![expected]);
+    // The half-written text does not parse: had it been read, it would be a
+    // failed round, so none may have happened.
+    assert!(
+        !seen
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(r, _, _)| *r == ReloadResult::Failed),
+        "the half-written file was read"
+    );
 }
 
 #[test]
