@@ -168,19 +168,6 @@ pub struct Rule {
     pub text: TextRef,
 }
 
-impl Rule {
-    /// Why the rule is switched off, for traces; `None` when it runs.
-    pub fn off_reason(&self) -> Option<String> {
-        if self.enabled {
-            return None;
-        }
-        Some(match &self.switched_at {
-            Some(at) => format!("off: disabled at {at}"),
-            None => "off: optional rule, not enabled".into(),
-        })
-    }
-}
-
 /// Rules per request kind, in order.
 #[derive(Debug, Clone, Default)]
 pub struct Sections {

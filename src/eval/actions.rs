@@ -107,16 +107,18 @@ pub(crate) fn run<'a>(
             if let Some(why) = not_one_item(rule, t, p, &item) {
                 return Effect::Denied(why);
             }
-            if params
-                .get(p)
-                .is_some_and(|v| v.len().saturating_add(item.len()) >= cap)
-            {
-                return Effect::Denied(too_long(rule, cap));
-            }
-            let hit = match params.get(p) {
+            // One look at the current value: absent, already listed, or to extend.
+            let listed = match params.get(p) {
+                None => None,
+                Some(v) if v.len().saturating_add(item.len()) >= cap => {
+                    return Effect::Denied(too_long(rule, cap));
+                }
+                Some(v) => Some(list_items(v).any(|i| i == item)),
+            };
+            let hit = match listed {
                 None => params.set(p, item),
-                Some(v) if list_items(v).any(|i| i == item) => false,
-                Some(_) => params.map_values(p, |v| {
+                Some(true) => false,
+                Some(false) => params.map_values(p, |v| {
                     Edit::Set(if v.is_empty() {
                         item.clone()
                     } else {
