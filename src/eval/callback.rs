@@ -19,7 +19,7 @@ use super::expect::{ExpectationError, Expectations};
 use super::params::Params;
 use super::redact;
 use super::request::{
-    parse_params, parse_target, Limits, Part, RawParam, RawParams, Request, RequestError, Target,
+    parse_params, parse_target, Limits, Part, RawParam, RawParams, RequestError, Target,
 };
 use crate::compile::ir::{Action, Rule};
 use crate::compile::Program;
@@ -228,8 +228,8 @@ pub(crate) fn classify(
     expect: &Expectations,
     mut trace: Option<&mut Trace>,
 ) -> Result<Verdict, ExpectationError> {
-    expect.validate(program)?;
-    let verdict = decide(program, cb, expect, trace.as_deref_mut());
+    let named = expect.validate(program)?;
+    let verdict = decide(program, cb, expect, named, trace.as_deref_mut());
     if let Some(t) = trace {
         if verdict.rule.is_builtin() {
             t.steps.push(Step {
@@ -253,13 +253,26 @@ fn decide(
     program: &Program,
     cb: &Callback,
     expect: &Expectations,
+    named: Option<usize>,
     mut trace: Option<&mut Trace>,
 ) -> Verdict {
-    let provider = provider_for(program, expect, trace.as_deref_mut());
+    let authorize = expect.authorize_request();
+    // The provider named in the expectations, or chosen from the authorize URL.
+    let provider = named.or_else(|| {
+        let req = authorize.as_ref()?;
+        let params = Params::new(req.param_source(), &req.params, false);
+        select(
+            program,
+            &req.target,
+            Kind::Authorize,
+            &params,
+            trace.as_deref_mut(),
+        )
+    });
     let provider_name = provider
         .and_then(|i| program.providers.get(i))
         .map(|p| p.name.clone());
-    let (source, raw) = cb.response(expect.fragment_mode());
+    let (source, raw) = cb.response(expect.fragment_mode(authorize.as_ref()));
     let params = Params::new(source, raw, false);
     let value = |name: &str| params.get(name).filter(|v| !v.is_empty());
     let error = value("error").map(str::to_string);
@@ -422,20 +435,6 @@ fn decide(
         code: Some(code.to_string()),
         state: state.map(str::to_string),
     }
-}
-
-/// The provider named in the expectations, or chosen from the authorize URL.
-fn provider_for(
-    program: &Program,
-    expect: &Expectations,
-    trace: Option<&mut Trace>,
-) -> Option<usize> {
-    if let Some(name) = &expect.provider {
-        return program.providers.iter().position(|p| p.name == *name);
-    }
-    let req = Request::authorize(expect.authorize_url.as_deref()?).ok()?;
-    let params = Params::new(req.param_source(), &req.params, false);
-    select(program, &req.target, Kind::Authorize, &params, trace)
 }
 
 /// The first classify rule whose condition holds.

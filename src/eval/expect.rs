@@ -118,14 +118,14 @@ impl Expectations {
         self
     }
 
+    /// The named provider's index in `program` (`None` when none is named);
     /// `Err` when the expectations name something `program` does not have.
-    pub(crate) fn validate(&self, program: &Program) -> Result<(), ExpectationError> {
+    pub(crate) fn validate(&self, program: &Program) -> Result<Option<usize>, ExpectationError> {
         let Some(name) = &self.provider else {
-            return Ok(());
+            return Ok(None);
         };
-        let mut names = program.providers.iter().map(|p| p.name.as_str());
-        if names.any(|p| p == name) {
-            return Ok(());
+        if let Some(i) = program.providers.iter().position(|p| p.name == *name) {
+            return Ok(Some(i));
         }
         let names = program.providers.iter().map(|p| p.name.as_str());
         Err(ExpectationError::UnknownProvider {
@@ -134,16 +134,19 @@ impl Expectations {
         })
     }
 
-    /// Whether the response travels in the URL fragment.
-    pub(crate) fn fragment_mode(&self) -> bool {
+    /// The authorize request the flow started with, when given and readable
+    /// (read once per classification, for the provider and the response mode).
+    pub(crate) fn authorize_request(&self) -> Option<Request> {
+        Request::authorize(self.authorize_url.as_deref()?).ok()
+    }
+
+    /// Whether the response travels in the URL fragment; `authorize` is
+    /// [`Expectations::authorize_request`].
+    pub(crate) fn fragment_mode(&self, authorize: Option<&Request>) -> bool {
         if let Some(mode) = &self.response_mode {
             return mode == "fragment";
         }
-        let Some(req) = self
-            .authorize_url
-            .as_deref()
-            .and_then(|u| Request::authorize(u).ok())
-        else {
+        let Some(req) = authorize else {
             return false;
         };
         let params = Params::new(req.param_source(), &req.params, false);
