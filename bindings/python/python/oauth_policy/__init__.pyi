@@ -268,9 +268,9 @@ class Policy:
     ) -> Verdict:
         """Classifies a callback (GIL released); every input gets a verdict.
 
-        ``provider`` names the provider block (``ValueError``, code
-        ``policy::E022`` with a "did you mean", if the policy has none of
-        that name), or ``authorize_url`` (the URL the flow started
+        ``provider`` names the provider block (``ValueError`` whose message
+        is the ``policy::E022`` report with a "did you mean", if the policy
+        has none of that name), or ``authorize_url`` (the URL the flow started
         with) picks it. ``expected_state`` is the state sent; ``no_state``
         says none was sent (PKCE only). ``expected_issuer`` is checked against
         ``iss`` (RFC 9207); ``require_iss`` when the provider advertises it.
