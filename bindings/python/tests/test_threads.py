@@ -36,6 +36,13 @@ def test_threads_share_policy_and_requests():
 
 
 def test_threads_load_concurrently():
+    seed = Request.authorize(URLS[0])
+    expected = (Policy.builtin().revision, Policy.builtin().apply(seed).url)
+
+    def load_and_apply(_):
+        policy = Policy.builtin()
+        return policy.revision, policy.apply(seed).url
+
     with ThreadPoolExecutor(max_workers=8) as pool:
-        revisions = set(pool.map(lambda _: Policy.builtin().revision, range(32)))
-    assert len(revisions) == 1
+        results = list(pool.map(load_and_apply, range(32)))
+    assert results == [expected] * 32
