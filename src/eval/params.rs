@@ -8,7 +8,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use smallvec::SmallVec;
 
 use super::redact;
-use super::request::RawParam;
+use super::request::{decoded_byte, RawParam};
 use crate::vocab::is_secret_param;
 
 /// Everything but RFC 3986 unreserved characters is encoded in values we write.
@@ -433,59 +433,17 @@ fn decoded_list_contains(raw: &[u8], item: &[u8]) -> bool {
                     break true;
                 };
                 i += skip;
-                let Some(&r) = raw.get(i) else {
-                    break true;
-                };
-                i += 1;
-                match r {
-                    b' ' | b',' | b'+' => break false,
-                    b'%' => {
-                        if let (Some(&h), Some(&l)) = (raw.get(i), raw.get(i + 1)) {
-                            if let (Some(h), Some(l)) = (hex(h), hex(l)) {
-                                i += 2;
-                                if matches!((h << 4) | l, b' ' | b',') {
-                                    break false;
-                                }
-                            }
-                        }
-                    }
-                    _ => {}
+                // A separator, raw or encoded (`+`, `%20`, `%2C`), ends the item.
+                match decoded_byte(raw, &mut i) {
+                    None => break true,
+                    Some(b' ' | b',') => break false,
+                    Some(_) => {}
                 }
             };
         };
         if ended {
             return false;
         }
-    }
-}
-
-/// The next byte of the form-decoding of `raw` from `*i` (advanced past it).
-fn decoded_byte(raw: &[u8], i: &mut usize) -> Option<u8> {
-    let r = *raw.get(*i)?;
-    *i += 1;
-    Some(match r {
-        b'+' => b' ',
-        b'%' => match (
-            raw.get(*i).copied().and_then(hex),
-            raw.get(*i + 1).copied().and_then(hex),
-        ) {
-            (Some(h), Some(l)) => {
-                *i += 2;
-                (h << 4) | l
-            }
-            _ => b'%',
-        },
-        _ => r,
-    })
-}
-
-/// The value of one hex digit.
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
     }
 }
 

@@ -716,11 +716,35 @@ pub(crate) fn normalize_path(path: &str) -> String {
     out
 }
 
+/// The next byte of the form-decoding of `raw` from `*i` (advanced past it).
+#[inline]
+pub(crate) fn decoded_byte(raw: &[u8], i: &mut usize) -> Option<u8> {
+    let r = *raw.get(*i)?;
+    *i += 1;
+    Some(match r {
+        b'+' => b' ',
+        b'%' => match (
+            raw.get(*i).copied().and_then(hex),
+            raw.get(*i + 1).copied().and_then(hex),
+        ) {
+            (Some(h), Some(l)) => {
+                *i += 2;
+                (h << 4) | l
+            }
+            _ => b'%',
+        },
+        _ => r,
+    })
+}
+
 /// The value of one hex digit.
 fn hex(b: u8) -> Option<u8> {
-    char::from(b)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// Splits `source` on `&` into raw parameters (offsets), noting which
@@ -844,6 +868,8 @@ pub fn decode(s: &str) -> Cow<'_, str> {
     }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
+    // The same step as `decoded_byte`, written out: byte by byte through an
+    // `Option` it costs 1-2 % more on the callback path (callgrind).
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
