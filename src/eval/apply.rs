@@ -279,11 +279,7 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
     let rules = program.global.get(req.kind).iter().chain(provider_rules);
 
     // What a rule may write: a value no longer than the request itself may be.
-    let cap = if req.body.is_some() {
-        req.limits.max_body_bytes
-    } else {
-        req.limits.max_url_bytes
-    };
+    let cap = req.size_limit();
     let mut changes = Changes::new();
     let mut denied = None;
     let mut last_rule = None;
@@ -369,9 +365,10 @@ pub(crate) fn apply(program: &Program, req: &Request, mut trace: Option<&mut Tra
 /// Why a rewritten request is over the limits it was read with, if it is.
 fn over_limits(req: &Request, url: &str, body: Option<&str>, params: usize) -> Option<String> {
     let limits = &req.limits;
-    let (what, size, limit) = match body {
-        Some(b) => ("body", b.len(), limits.max_body_bytes),
-        None => ("URL", url.len(), limits.max_url_bytes),
+    let limit = req.size_limit();
+    let (what, size) = match body {
+        Some(b) => ("body", b.len()),
+        None => ("URL", url.len()),
     };
     if size > limit {
         return Some(format!(

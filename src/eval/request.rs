@@ -356,6 +356,16 @@ pub struct Request {
 }
 
 impl Request {
+    /// The byte limit of the part rules rewrite: the body of a token
+    /// request, else the URL.
+    pub(crate) fn size_limit(&self) -> usize {
+        if self.body.is_some() {
+            self.limits.max_body_bytes
+        } else {
+            self.limits.max_url_bytes
+        }
+    }
+
     /// An authorization request URL, with default limits.
     pub fn authorize(url: &str) -> Result<Self, RequestError> {
         Self::authorize_with(url, &Limits::default())
